@@ -1,0 +1,166 @@
+//! The shared document model, free of any I/O: a `yrs::Doc` with a
+//! `Y.Text` named `code` and a `Y.Map` named `meta` (key `language`),
+//! counting positions in UTF-16 code units like the browsers' Yjs.
+//!
+//! The room actor, the stores (for compaction) and the tests all build
+//! documents through here, so the layout is defined once.
+
+use yrs::updates::decoder::Decode;
+use yrs::{
+    Doc, GetString, Map, Options, OffsetKind, ReadTxn, StateVector, Text, Transact, Update,
+};
+
+pub const CODE: &str = "code";
+pub const META: &str = "meta";
+pub const LANGUAGE: &str = "language";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("malformed update: {0}")]
+    Malformed(String),
+}
+
+/// A fresh, empty document using UTF-16 offsets.
+pub fn new_doc() -> Doc {
+    Doc::with_options(Options {
+        offset_kind: OffsetKind::Utf16,
+        ..Options::default()
+    })
+}
+
+/// The first state of a new room: its welcome text and language. Created
+/// once, stored as the room's first snapshot, never regenerated on load
+/// (regenerating would insert the welcome twice).
+pub fn initial_state(code: &str, language: &str) -> Vec<u8> {
+    let doc = new_doc();
+    let text = doc.get_or_insert_text(CODE);
+    let meta = doc.get_or_insert_map(META);
+    let mut txn = doc.transact_mut();
+    text.insert(&mut txn, 0, code);
+    meta.insert(&mut txn, LANGUAGE, language);
+    txn.encode_state_as_update_v1(&StateVector::default())
+}
+
+/// Applies one v1 update; returns the bytes of what actually changed
+/// (`None` when the update was already known or is waiting for missing
+/// dependencies), so a duplicate is never relayed.
+pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<Option<Vec<u8>>, DocError> {
+    let update = Update::decode_v1(update).map_err(|e| DocError::Malformed(e.to_string()))?;
+    let mut txn = doc.transact_mut();
+    txn.apply_update(update)
+        .map_err(|e| DocError::Malformed(e.to_string()))?;
+    Ok(txn.has_changes().then(|| txn.encode_update_v1()))
+}
+
+pub fn text(doc: &Doc) -> String {
+    let code = doc.get_or_insert_text(CODE);
+    code.get_string(&doc.transact())
+}
+
+/// Length of the code in UTF-16 code units; cheap (no string is built).
+pub fn text_len(doc: &Doc) -> u32 {
+    let code = doc.get_or_insert_text(CODE);
+    code.len(&doc.transact())
+}
+
+pub fn language(doc: &Doc) -> Option<String> {
+    let meta = doc.get_or_insert_map(META);
+    let txn = doc.transact();
+    meta.get(&txn, LANGUAGE).map(|v| v.to_string(&txn))
+}
+
+pub fn set_language(doc: &Doc, language: &str) -> Vec<u8> {
+    let meta = doc.get_or_insert_map(META);
+    let mut txn = doc.transact_mut();
+    meta.insert(&mut txn, LANGUAGE, language);
+    txn.encode_update_v1()
+}
+
+pub fn full_state(doc: &Doc) -> Vec<u8> {
+    doc.transact().encode_state_as_update_v1(&StateVector::default())
+}
+
+/// Builds a document from stored updates (snapshot first, then the log).
+pub fn from_updates<'a>(updates: impl IntoIterator<Item = &'a [u8]>) -> Result<Doc, DocError> {
+    let doc = new_doc();
+    for update in updates {
+        apply_update(&doc, update)?;
+    }
+    Ok(doc)
+}
+
+/// What compaction writes: one merged update and the text it spells.
+pub struct Compacted {
+    pub state: Vec<u8>,
+    pub text: String,
+    pub language: Option<String>,
+}
+
+pub fn compact<'a>(updates: impl IntoIterator<Item = &'a [u8]>) -> Result<Compacted, DocError> {
+    let doc = from_updates(updates)?;
+    Ok(Compacted {
+        state: full_state(&doc),
+        text: text(&doc),
+        language: language(&doc),
+    })
+}
+
+/// Converts a UTF-16 offset into a byte offset of `s`, clamped to its end.
+pub fn utf16_to_byte(s: &str, utf16: usize) -> usize {
+    let mut units = 0;
+    for (i, c) in s.char_indices() {
+        if units >= utf16 {
+            return i;
+        }
+        units += c.len_utf16();
+    }
+    s.len()
+}
+
+pub fn utf16_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_offsets_match_browsers() {
+        let doc = new_doc();
+        let code = doc.get_or_insert_text(CODE);
+        {
+            let mut txn = doc.transact_mut();
+            code.insert(&mut txn, 0, "héllo 🙂 wörld");
+        }
+        assert_eq!(text_len(&doc), 15);
+        {
+            let mut txn = doc.transact_mut();
+            // After the emoji (UTF-16 offset 8), as a browser would say.
+            code.insert(&mut txn, 8, "!");
+        }
+        assert_eq!(text(&doc), "héllo 🙂! wörld");
+        assert_eq!(utf16_to_byte("héllo 🙂 wörld", 8), "héllo 🙂".len());
+    }
+
+    #[test]
+    fn initial_state_round_trips_and_duplicates_change_nothing() {
+        let state = initial_state("# hi\n", "python");
+        let doc = from_updates([state.as_slice()]).unwrap();
+        assert_eq!(text(&doc), "# hi\n");
+        assert_eq!(language(&doc).as_deref(), Some("python"));
+        assert!(apply_update(&doc, &state).unwrap().is_none());
+        assert!(apply_update(&doc, b"\xff\xff garbage").is_err());
+        assert_eq!(text(&doc), "# hi\n");
+    }
+
+    #[test]
+    fn compaction_keeps_text_and_language() {
+        let state = initial_state("x", "python");
+        let doc = from_updates([state.as_slice()]).unwrap();
+        let lang = set_language(&doc, "rust");
+        let merged = compact([state.as_slice(), lang.as_slice()]).unwrap();
+        assert_eq!(merged.text, "x");
+        assert_eq!(merged.language.as_deref(), Some("rust"));
+    }
+}

@@ -1,0 +1,137 @@
+//! Parsed domain values. Raw strings from clients become these at the edge,
+//! so everything inside can trust them (parse, don't validate).
+
+use std::fmt;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// A room id: `^[A-Za-z0-9_-]{6,64}$`. Safe in URLs, Redis keys and SQL
+/// parameters alike.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct RoomId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("room id must be 6 to 64 characters of A-Z, a-z, 0-9, '_' or '-'")]
+pub struct InvalidRoomId;
+
+impl RoomId {
+    const ALPHABET: &'static [u8] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    /// 10 base62 characters: about 59.5 bits of randomness.
+    const GENERATED_LEN: usize = 10;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidRoomId> {
+        let ok_len = (6..=64).contains(&raw.len());
+        let ok_chars = raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok_len && ok_chars {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(InvalidRoomId)
+        }
+    }
+
+    pub fn generate() -> Self {
+        let mut rng = rand::rng();
+        let id = (0..Self::GENERATED_LEN)
+            .map(|_| Self::ALPHABET[rng.random_range(0..Self::ALPHABET.len())] as char)
+            .collect();
+        Self(id)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RoomId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A language name as the editor knows it (`python`, `cpp`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Language(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("language must be 1 to 32 characters of a-z, 0-9, '+', '#', '-' or '_'")]
+pub struct InvalidLanguage;
+
+impl Language {
+    pub const DEFAULT: &'static str = "python";
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidLanguage> {
+        let lower = raw.trim().to_ascii_lowercase();
+        let ok_len = (1..=32).contains(&lower.len());
+        let ok_chars = lower
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+#-_".contains(&b));
+        if ok_len && ok_chars {
+            Ok(Self(lower))
+        } else {
+            Err(InvalidLanguage)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The new room's welcome comment, in the language's comment syntax.
+    pub fn welcome(&self) -> String {
+        let comment = match self.0.as_str() {
+            "python" | "ruby" | "shell" | "bash" | "r" | "yaml" | "perl" => "#",
+            "sql" | "lua" | "haskell" => "--",
+            "html" | "xml" | "markdown" => return "<!-- Welcome to the collaborative coding room! -->\n".into(),
+            _ => "//",
+        };
+        format!("{comment} Welcome to the collaborative coding room!\n")
+    }
+}
+
+impl Default for Language {
+    fn default() -> Self {
+        Self(Self::DEFAULT.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_ids_are_checked() {
+        assert!(RoomId::parse("abc123").is_ok());
+        assert!(RoomId::parse("a_b-C9xyz").is_ok());
+        assert!(RoomId::parse("short").is_err());
+        assert!(RoomId::parse(&"x".repeat(65)).is_err());
+        assert!(RoomId::parse("../etc/passwd").is_err());
+        assert!(RoomId::parse("abc 123").is_err());
+        assert!(RoomId::parse("ünïcödé").is_err());
+    }
+
+    #[test]
+    fn generated_ids_parse_and_differ() {
+        let a = RoomId::generate();
+        let b = RoomId::generate();
+        assert!(RoomId::parse(a.as_str()).is_ok());
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn languages_are_normalised() {
+        assert_eq!(Language::parse(" Python ").unwrap().as_str(), "python");
+        assert_eq!(Language::parse("C++").unwrap().as_str(), "c++");
+        assert!(Language::parse("").is_err());
+        assert!(Language::parse("<script>").is_err());
+        assert_eq!(
+            Language::default().welcome(),
+            "# Welcome to the collaborative coding room!\n"
+        );
+    }
+}

@@ -1,0 +1,75 @@
+//! Where rooms and their documents are kept for good.
+//!
+//! The room logic sees only the [`Store`] trait. Two implementations: the
+//! embedded SQLite file of the single-node default and Postgres, the truth
+//! shared by every instance when scaled out. Both keep the same shape: a
+//! room row (with the plain text, so SQL users and `GET /api/rooms/{id}`
+//! read the code without a CRDT), a compacted snapshot, and the log of
+//! updates since that snapshot. Persistence appends; compaction merges later.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Language, RoomId};
+
+pub mod postgres;
+pub mod sqlite;
+
+/// A room as stored: the answer of `GET /api/rooms/{id}` minus presence.
+#[derive(Debug, Clone)]
+pub struct RoomRecord {
+    pub id: RoomId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub language: String,
+    pub code: String,
+}
+
+/// A room to create: its record and its first snapshot.
+pub struct NewRoom<'a> {
+    pub id: &'a RoomId,
+    pub language: &'a Language,
+    pub code: &'a str,
+    pub state: &'a [u8],
+}
+
+/// A batch of updates this instance originated, with the text and language
+/// they produced (written to the room row for readers without a CRDT).
+pub struct Batch<'a> {
+    pub updates: &'a [Vec<u8>],
+    pub code: &'a str,
+    pub language: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("room already exists")]
+    Conflict,
+    #[error("stored document is corrupt: {0}")]
+    Corrupt(String),
+    #[error("storage backend failed: {0}")]
+    Backend(String),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates the room; `Conflict` if the id is taken.
+    async fn create_room(&self, room: NewRoom<'_>) -> Result<RoomRecord, StoreError>;
+
+    async fn room(&self, id: &RoomId) -> Result<Option<RoomRecord>, StoreError>;
+
+    /// The snapshot followed by the log since it, or `None` for an unknown
+    /// room. An error is never an empty document.
+    async fn load(&self, id: &RoomId) -> Result<Option<Vec<Vec<u8>>>, StoreError>;
+
+    /// Appends a batch; returns how many log rows the room now has, so the
+    /// caller can decide to compact.
+    async fn append(&self, id: &RoomId, batch: Batch<'_>) -> Result<u64, StoreError>;
+
+    /// Merges the log into the snapshot under a per-room lock, so two
+    /// instances never compact one room at once.
+    async fn compact(&self, id: &RoomId) -> Result<(), StoreError>;
+
+    /// Answers when the backend is reachable (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+}
