@@ -1,0 +1,60 @@
+import { useEffect, useRef } from 'react';
+import { MonacoBinding } from 'y-monaco';
+import { monaco } from '../monaco/setup';
+import { registerAutocomplete } from '../monaco/autocomplete';
+import { monacoLanguage } from '../languages';
+import { useAppSelector } from '../store';
+import type { RoomConnection } from '../hooks/useRoomConnection';
+
+interface Props {
+  conn: RoomConnection;
+  language: string;
+}
+
+/** Monaco bound to the room's `code` text; the CRDT is the only copy of the text. */
+export default function CodeEditor({ conn, language }: Props) {
+  const host = useRef<HTMLDivElement>(null);
+  const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+  const languageRef = useRef(language);
+  languageRef.current = language;
+  const theme = useAppSelector((s) => s.user.theme);
+  const themeRef = useRef(theme);
+  themeRef.current = theme;
+
+  useEffect(() => {
+    const model = monaco.editor.createModel('', monacoLanguage(languageRef.current));
+    const editor = monaco.editor.create(host.current!, {
+      model,
+      theme: themeRef.current === 'dark' ? 'vs-dark' : 'vs',
+      automaticLayout: true,
+      fontSize: 14,
+      minimap: { enabled: false },
+      scrollBeyondLastLine: false,
+      tabSize: 4,
+      inlineSuggest: { enabled: true },
+      padding: { top: 8 },
+    });
+    editorRef.current = editor;
+    const binding = new MonacoBinding(conn.text, model, new Set([editor]), conn.awareness);
+    const completions = registerAutocomplete(editor, () => languageRef.current);
+    editor.focus();
+    return () => {
+      completions.dispose();
+      binding.destroy();
+      editor.dispose();
+      model.dispose();
+      editorRef.current = null;
+    };
+  }, [conn]);
+
+  useEffect(() => {
+    const model = editorRef.current?.getModel();
+    if (model) monaco.editor.setModelLanguage(model, monacoLanguage(language));
+  }, [language, conn]);
+
+  useEffect(() => {
+    monaco.editor.setTheme(theme === 'dark' ? 'vs-dark' : 'vs');
+  }, [theme]);
+
+  return <div className="editor" ref={host} data-testid="editor" />;
+}

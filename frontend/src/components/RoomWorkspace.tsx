@@ -1,0 +1,71 @@
+import { lazy, Suspense, useState } from 'react';
+import { useAppSelector } from '../store';
+import { useRoomConnection } from '../hooks/useRoomConnection';
+import { useRoomPolling } from '../hooks/useRoomPolling';
+import { ConnectionBadge } from './ConnectionBadge';
+import { LanguageSelect } from './LanguageSelect';
+import { Logo } from './Logo';
+import { ShareButtons } from './ShareButtons';
+import { Sidebar } from './Sidebar';
+import { ThemeToggle } from './ThemeToggle';
+import { RemoteCursorStyles } from './RemoteCursorStyles';
+
+// Monaco is big: load it only once a room is open.
+const CodeEditor = lazy(() => import('./CodeEditor'));
+
+interface Props {
+  roomId: string;
+  goHome(): void;
+}
+
+export function RoomWorkspace({ roomId, goHome }: Props) {
+  const conn = useRoomConnection(roomId);
+  useRoomPolling(roomId);
+  const language = useAppSelector((s) => s.room.language);
+  const [sidebarOpen, setSidebarOpen] = useState(true);
+
+  return (
+    <div className={`room ${sidebarOpen ? 'sidebar-open' : 'sidebar-closed'}`}>
+      <header className="topbar">
+        <Logo onClick={goHome} />
+        <span className="room-id" title="Room id" data-testid="room-id">
+          {roomId}
+        </span>
+        <ShareButtons roomId={roomId} />
+        <div className="spacer" />
+        <LanguageSelect
+          testId="room-language"
+          value={language}
+          disabled={!conn}
+          onChange={(lang) => conn?.setLanguage(lang)}
+        />
+        <ConnectionBadge />
+        <ThemeToggle />
+        <button
+          type="button"
+          className="icon-button"
+          data-testid="sidebar-toggle"
+          aria-expanded={sidebarOpen}
+          aria-label={sidebarOpen ? 'Hide participants' : 'Show participants'}
+          title={sidebarOpen ? 'Hide participants' : 'Show participants'}
+          onClick={() => setSidebarOpen((o) => !o)}
+        >
+          ☰
+        </button>
+      </header>
+      <div className="room-body">
+        <main className="editor-pane">
+          {conn ? (
+            <Suspense fallback={<div className="editor-loading muted">Loading editor…</div>}>
+              <CodeEditor conn={conn} language={language} />
+            </Suspense>
+          ) : (
+            <div className="editor-loading muted">Connecting…</div>
+          )}
+        </main>
+        <Sidebar onClose={() => setSidebarOpen(false)} />
+      </div>
+      <RemoteCursorStyles />
+    </div>
+  );
+}

@@ -1,0 +1,137 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import * as Y from 'yjs';
+import { WebsocketProvider } from 'y-websocket';
+import type { Awareness } from 'y-protocols/awareness';
+import { useAppDispatch, useAppSelector } from '../store';
+import {
+  connectionReset,
+  onlineChanged,
+  providerStatusChanged,
+  syncedChanged,
+  type ProviderStatus,
+} from '../store/connectionSlice';
+import { languageChanged, participantsChanged, type Participant } from '../store/roomSlice';
+import { isColor, lightColor } from '../identity';
+import { isLanguage } from '../languages';
+
+/** The part of y-websocket's provider the app uses; tests pass a fake. */
+export interface RoomProvider {
+  awareness: Awareness;
+  on(event: 'status', cb: (e: { status: ProviderStatus }) => void): void;
+  on(event: 'sync', cb: (synced: boolean) => void): void;
+  off(event: 'status', cb: (e: { status: ProviderStatus }) => void): void;
+  off(event: 'sync', cb: (synced: boolean) => void): void;
+  destroy(): void;
+}
+
+export type ProviderFactory = (roomId: string, doc: Y.Doc) => RoomProvider;
+
+export function yjsServerUrl(loc: Pick<Location, 'protocol' | 'host'> = window.location): string {
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/yjs`;
+}
+
+export const websocketProvider: ProviderFactory = (roomId, doc) =>
+  new WebsocketProvider(yjsServerUrl(), roomId, doc, { maxBackoffTime: 2000 }) as unknown as RoomProvider;
+
+export interface RoomConnection {
+  doc: Y.Doc;
+  text: Y.Text;
+  meta: Y.Map<unknown>;
+  awareness: Awareness;
+  /** Writes `meta.language`; every participant's editor follows it. */
+  setLanguage(language: string): void;
+}
+
+interface AwarenessUser {
+  name?: unknown;
+  color?: unknown;
+}
+
+export function participantsOf(awareness: Awareness): Participant[] {
+  const list: Participant[] = [];
+  awareness.getStates().forEach((state, clientId) => {
+    const user = (state as { user?: AwarenessUser }).user;
+    if (!user || typeof user.name !== 'string') return;
+    list.push({
+      clientId,
+      name: user.name,
+      color: isColor(user.color) ? user.color : '#888888',
+      isLocal: clientId === awareness.clientID,
+    });
+  });
+  return list.sort((a, b) => Number(b.isLocal) - Number(a.isLocal) || a.name.localeCompare(b.name) || a.clientId - b.clientId);
+}
+
+/**
+ * Owns the Y.Doc and its provider for one room: connection status, sync,
+ * online/offline, awareness (participants) and `meta.language` go to Redux;
+ * the text stays in the CRDT.
+ */
+export function useRoomConnection(roomId: string | null, factory: ProviderFactory = websocketProvider): RoomConnection | null {
+  const dispatch = useAppDispatch();
+  const name = useAppSelector((s) => s.user.name);
+  const color = useAppSelector((s) => s.user.color);
+  const [conn, setConn] = useState<(RoomConnection & { provider: RoomProvider }) | null>(null);
+
+  useEffect(() => {
+    if (!roomId) return;
+    const doc = new Y.Doc();
+    const text = doc.getText('code');
+    const meta = doc.getMap<unknown>('meta');
+    dispatch(connectionReset());
+    const provider = factory(roomId, doc);
+    const { awareness } = provider;
+
+    const onStatus = (e: { status: ProviderStatus }) => dispatch(providerStatusChanged(e.status));
+    const onSync = (synced: boolean) => {
+      dispatch(syncedChanged(synced));
+      publishLanguage();
+    };
+    const publishLanguage = () => {
+      const lang = meta.get('language');
+      if (isLanguage(lang)) dispatch(languageChanged(lang));
+    };
+    const publishParticipants = () => dispatch(participantsChanged(participantsOf(awareness)));
+    const onOnline = () => dispatch(onlineChanged(true));
+    const onOffline = () => dispatch(onlineChanged(false));
+
+    provider.on('status', onStatus);
+    provider.on('sync', onSync);
+    meta.observe(publishLanguage);
+    awareness.on('change', publishParticipants);
+    window.addEventListener('online', onOnline);
+    window.addEventListener('offline', onOffline);
+    dispatch(onlineChanged(navigator.onLine));
+
+    const setLanguage = (language: string) => {
+      if (!isLanguage(language)) return;
+      doc.transact(() => meta.set('language', language));
+    };
+    setConn({ doc, text, meta, awareness, provider, setLanguage });
+
+    return () => {
+      provider.off('status', onStatus);
+      provider.off('sync', onSync);
+      meta.unobserve(publishLanguage);
+      awareness.off('change', publishParticipants);
+      window.removeEventListener('online', onOnline);
+      window.removeEventListener('offline', onOffline);
+      provider.destroy();
+      doc.destroy();
+      setConn(null);
+      dispatch(participantsChanged([]));
+      dispatch(connectionReset());
+    };
+  }, [roomId, factory, dispatch]);
+
+  // Publish who we are; y-monaco's remote cursors read `user.{name,color,colorLight}`.
+  useEffect(() => {
+    conn?.awareness.setLocalStateField('user', { name, color, colorLight: lightColor(color) });
+  }, [conn, name, color]);
+
+  const setLanguage = useCallback((language: string) => conn?.setLanguage(language), [conn]);
+  return useMemo(
+    () => (conn ? { doc: conn.doc, text: conn.text, meta: conn.meta, awareness: conn.awareness, setLanguage } : null),
+    [conn, setLanguage],
+  );
+}
