@@ -1,0 +1,132 @@
+import { act, renderHook } from '@testing-library/react';
+import type { ReactNode } from 'react';
+import { Provider } from 'react-redux';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { Awareness } from 'y-protocols/awareness';
+import { makeStore } from '../store';
+import { connectionState, type ProviderStatus } from '../store/connectionSlice';
+import { nameChanged } from '../store/userSlice';
+import { participantsOf, useRoomConnection, yjsServerUrl, type ProviderFactory, type RoomProvider } from './useRoomConnection';
+
+type Handler = (arg: never) => void;
+
+class FakeProvider implements RoomProvider {
+  awareness: Awareness;
+  destroyed = false;
+  private handlers = new Map<string, Set<Handler>>();
+  constructor(readonly roomId: string, readonly doc: Y.Doc) {
+    this.awareness = new Awareness(doc);
+  }
+  on(event: string, cb: Handler) {
+    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
+    this.handlers.get(event)!.add(cb);
+  }
+  off(event: string, cb: Handler) {
+    this.handlers.get(event)?.delete(cb);
+  }
+  emit(event: 'status', arg: { status: ProviderStatus }): void;
+  emit(event: 'sync', arg: boolean): void;
+  emit(event: string, arg: unknown) {
+    this.handlers.get(event)?.forEach((cb) => (cb as (a: unknown) => void)(arg));
+  }
+  destroy() {
+    this.destroyed = true;
+    this.awareness.destroy();
+  }
+}
+
+function setup() {
+  const store = makeStore();
+  store.dispatch(nameChanged('Curious Otter'));
+  const providers: FakeProvider[] = [];
+  const factory: ProviderFactory = (roomId, doc) => {
+    const p = new FakeProvider(roomId, doc);
+    providers.push(p);
+    return p;
+  };
+  const wrapper = ({ children }: { children: ReactNode }) => <Provider store={store}>{children}</Provider>;
+  const hook = renderHook(({ roomId }) => useRoomConnection(roomId, factory), {
+    wrapper,
+    initialProps: { roomId: 'room01' as string | null },
+  });
+  return { store, providers, hook };
+}
+
+describe('useRoomConnection', () => {
+  it('builds the y-websocket URL from the page location', () => {
+    expect(yjsServerUrl({ protocol: 'http:', host: 'localhost:8000' })).toBe('ws://localhost:8000/yjs');
+    expect(yjsServerUrl({ protocol: 'https:', host: 'pair.example.com' })).toBe('wss://pair.example.com/yjs');
+  });
+
+  it('connects to the room and publishes the local user in awareness', () => {
+    const { store, providers, hook } = setup();
+    expect(providers).toHaveLength(1);
+    const p = providers[0];
+    expect(p.roomId).toBe('room01');
+    expect(hook.result.current?.text).toBe(p.doc.getText('code'));
+    const user = p.awareness.getLocalState()?.user;
+    expect(user).toMatchObject({ name: 'Curious Otter', color: store.getState().user.color });
+    expect(user.colorLight).toMatch(/^#[0-9a-f]{8}$/i);
+    expect(store.getState().room.participants).toEqual([
+      expect.objectContaining({ name: 'Curious Otter', isLocal: true }),
+    ]);
+    act(() => void store.dispatch(nameChanged('Ada')));
+    expect(p.awareness.getLocalState()?.user.name).toBe('Ada');
+  });
+
+  it('mirrors the provider status into Redux', () => {
+    const { store, providers } = setup();
+    const p = providers[0];
+    expect(connectionState(store.getState().connection)).toBe('connecting');
+    act(() => p.emit('status', { status: 'connected' }));
+    act(() => p.emit('sync', true));
+    expect(connectionState(store.getState().connection)).toBe('connected');
+    expect(store.getState().connection.synced).toBe(true);
+    act(() => p.emit('status', { status: 'disconnected' }));
+    expect(connectionState(store.getState().connection)).toBe('reconnecting');
+  });
+
+  it('writes and observes meta.language, never the text', () => {
+    const { store, providers, hook } = setup();
+    const p = providers[0];
+    act(() => hook.result.current!.setLanguage('rust'));
+    expect(p.doc.getMap('meta').get('language')).toBe('rust');
+    expect(store.getState().room.language).toBe('rust');
+    // a remote peer changes it
+    const remote = new Y.Doc();
+    remote.getMap('meta').set('language', 'go');
+    act(() => Y.applyUpdate(p.doc, Y.encodeStateAsUpdate(remote)));
+    expect(store.getState().room.language).toBe('go');
+    act(() => hook.result.current!.setLanguage('cobol'));
+    expect(p.doc.getMap('meta').get('language')).toBe('go');
+    act(() => hook.result.current!.text.insert(0, 'print(1)'));
+    expect(JSON.stringify(store.getState())).not.toContain('print(1)');
+  });
+
+  it('lists remote participants from awareness', () => {
+    const { store, providers } = setup();
+    const p = providers[0];
+    const peerDoc = new Y.Doc();
+    const peer = new Awareness(peerDoc);
+    peer.setLocalStateField('user', { name: 'Brave Panda', color: '#e5484d' });
+    act(() => {
+      p.awareness.states.set(peerDoc.clientID, peer.getLocalState()!);
+      p.awareness.emit('change', [{ added: [peerDoc.clientID], updated: [], removed: [] }, 'remote']);
+    });
+    const names = store.getState().room.participants.map((x) => x.name);
+    expect(names).toEqual(['Curious Otter', 'Brave Panda']);
+    expect(participantsOf(p.awareness)[1]).toMatchObject({ clientId: peerDoc.clientID, isLocal: false, color: '#e5484d' });
+  });
+
+  it('tears down on leaving and reconnects for a new room', () => {
+    const { store, providers, hook } = setup();
+    hook.rerender({ roomId: 'room02' });
+    expect(providers[0].destroyed).toBe(true);
+    expect(providers[1].roomId).toBe('room02');
+    hook.rerender({ roomId: null });
+    expect(providers[1].destroyed).toBe(true);
+    expect(hook.result.current).toBeNull();
+    expect(store.getState().room.participants).toEqual([]);
+  });
+});
