@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { MonacoBinding } from 'y-monaco';
-import { monaco } from '../monaco/setup';
+import { monaco, monacoTheme } from '../monaco/setup';
 import { registerAutocomplete } from '../monaco/autocomplete';
 import { monacoLanguage } from '../languages';
 import { useAppSelector } from '../store';
@@ -25,7 +25,7 @@ export default function CodeEditor({ conn, language }: Props) {
     const model = monaco.editor.createModel('', monacoLanguage(languageRef.current));
     const editor = monaco.editor.create(host.current!, {
       model,
-      theme: themeRef.current === 'dark' ? 'vs-dark' : 'vs',
+      theme: monacoTheme(themeRef.current),
       automaticLayout: true,
       fontSize: 14,
       minimap: { enabled: false },
@@ -38,7 +38,11 @@ export default function CodeEditor({ conn, language }: Props) {
     const binding = new MonacoBinding(conn.text, model, new Set([editor]), conn.awareness);
     const completions = registerAutocomplete(editor, () => languageRef.current);
     editor.focus();
+    // Read-only handle for the end-to-end test and for debugging from the console.
+    const w = window as Window & { __pairprog?: unknown };
+    w.__pairprog = { editorText: () => model.getValue(), editorLanguage: () => model.getLanguageId(), clientId: conn.doc.clientID };
     return () => {
+      delete w.__pairprog;
       completions.dispose();
       binding.destroy();
       editor.dispose();
@@ -53,7 +57,7 @@ export default function CodeEditor({ conn, language }: Props) {
   }, [language, conn]);
 
   useEffect(() => {
-    monaco.editor.setTheme(theme === 'dark' ? 'vs-dark' : 'vs');
+    monaco.editor.setTheme(monacoTheme(theme));
   }, [theme]);
 
   return <div className="editor" ref={host} data-testid="editor" />;

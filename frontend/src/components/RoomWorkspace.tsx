@@ -1,7 +1,8 @@
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { useAppSelector } from '../store';
 import { useRoomConnection } from '../hooks/useRoomConnection';
 import { useRoomPolling } from '../hooks/useRoomPolling';
+import { useMediaQuery } from '../hooks/useMediaQuery';
 import { ConnectionBadge } from './ConnectionBadge';
 import { LanguageSelect } from './LanguageSelect';
 import { Logo } from './Logo';
@@ -22,7 +23,10 @@ export function RoomWorkspace({ roomId, goHome }: Props) {
   const conn = useRoomConnection(roomId);
   useRoomPolling(roomId);
   const language = useAppSelector((s) => s.room.language);
-  const [sidebarOpen, setSidebarOpen] = useState(true);
+  // The sidebar is docked on wide windows and an overlay, closed by default, on narrow ones.
+  const narrow = useMediaQuery('(max-width: 800px)');
+  const [sidebarOpen, setSidebarOpen] = useState(!narrow);
+  useEffect(() => setSidebarOpen(!narrow), [narrow]);
 
   return (
     <div className={`room ${sidebarOpen ? 'sidebar-open' : 'sidebar-closed'}`}>

@@ -19,4 +19,16 @@ self.MonacoEnvironment = {
   getWorker: () => new EditorWorker(),
 };
 
+monaco.editor.defineTheme('pairprog-dark', {
+  base: 'vs-dark',
+  inherit: true,
+  rules: [],
+  colors: { 'editor.background': '#14161c', 'editorGutter.background': '#14161c' },
+});
+monaco.editor.defineTheme('pairprog-light', { base: 'vs', inherit: true, rules: [], colors: {} });
+
+export function monacoTheme(theme: 'dark' | 'light'): string {
+  return theme === 'dark' ? 'pairprog-dark' : 'pairprog-light';
+}
+
 export { monaco };
