@@ -1,0 +1,581 @@
+//! The Postgres store: the truth shared by every instance when scaled out.
+//!
+//! Migrations from `sql/` are embedded and applied at connect time under a
+//! transaction-scoped advisory lock, so replicas starting together apply
+//! each one exactly once. Compaction locks the room row (`FOR UPDATE`), so
+//! two instances never compact one room at once; `append` touches that row
+//! first, so an append and a compaction of one room serialise as well.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{IsolationLevel, NoTls, Row};
+
+use super::{Batch, NewRoom, RoomRecord, Store, StoreError};
+use crate::domain::RoomId;
+
+/// Numbered migrations, applied in order and recorded in `schema_migrations`.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../sql/0001_init.sql"))];
+
+/// Key of the advisory lock taken while migrating ("pairprog" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7061_6972_7072_6f67;
+
+/// The columns of a [`RoomRecord`], timestamps as Unix microseconds (so no
+/// chrono feature of tokio-postgres is needed).
+const ROOM_COLUMNS: &str = "id, \
+     (extract(epoch from created_at) * 1000000)::int8, \
+     (extract(epoch from updated_at) * 1000000)::int8, \
+     language, code";
+
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (which must name a database) and applies the
+    /// pending migrations.
+    pub async fn connect(url: &str, pool_size: usize) -> Result<Self, StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Backend(format!("invalid database url: {e}")))?;
+        Self::connect_with(config, pool_size).await
+    }
+
+    pub async fn connect_with(
+        config: tokio_postgres::Config,
+        pool_size: usize,
+    ) -> Result<Self, StoreError> {
+        if config.get_dbname().is_none_or(str::is_empty) {
+            return Err(StoreError::Backend(
+                "database url names no database (postgres://user@host:port/DBNAME)".into(),
+            ));
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let timeout = Some(std::time::Duration::from_secs(10));
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(timeout)
+            .create_timeout(timeout)
+            .recycle_timeout(timeout)
+            .build()
+            .map_err(|e| StoreError::Backend(format!("building the database pool: {e}")))?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the migrations not yet recorded, all in one transaction
+    /// holding an advisory lock: a second replica waits, then finds them
+    /// applied. The lock is transaction-scoped, so a cancelled start-up
+    /// cannot leave it held on a pooled connection.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend("begin migration"))?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(backend("migration lock"))?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version    int8        PRIMARY KEY,
+                 applied_at timestamptz NOT NULL DEFAULT now()
+             )",
+        )
+        .await
+        .map_err(backend("create schema_migrations"))?;
+        let applied: Vec<i64> = tx
+            .query("SELECT version FROM schema_migrations", &[])
+            .await
+            .map_err(backend("read schema_migrations"))?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        for (version, sql) in MIGRATIONS {
+            if applied.contains(version) {
+                continue;
+            }
+            tx.batch_execute(sql)
+                .await
+                .map_err(backend(&format!("apply migration {version:04}")))?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[version],
+            )
+            .await
+            .map_err(backend("record migration"))?;
+            tracing::info!(version, "applied database migration");
+        }
+        tx.commit().await.map_err(backend("commit migrations"))
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Backend(format!("database connection: {e}")))
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn create_room(&self, room: NewRoom<'_>) -> Result<RoomRecord, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend("begin create"))?;
+        let row = tx
+            .query_opt(
+                &format!(
+                    "INSERT INTO rooms (id, language, code) VALUES ($1, $2, $3)
+                     ON CONFLICT (id) DO NOTHING RETURNING {ROOM_COLUMNS}"
+                ),
+                &[&room.id.as_str(), &room.language.as_str(), &room.code],
+            )
+            .await
+            .map_err(backend("insert room"))?
+            .ok_or(StoreError::Conflict)?;
+        tx.execute(
+            "INSERT INTO room_snapshots (room_id, state) VALUES ($1, $2)",
+            &[&room.id.as_str(), &room.state],
+        )
+        .await
+        .map_err(backend("insert snapshot"))?;
+        tx.commit().await.map_err(backend("commit create"))?;
+        record(&row)
+    }
+
+    async fn room(&self, id: &RoomId) -> Result<Option<RoomRecord>, StoreError> {
+        let client = self.client().await?;
+        client
+            .query_opt(
+                &format!("SELECT {ROOM_COLUMNS} FROM rooms WHERE id = $1"),
+                &[&id.as_str()],
+            )
+            .await
+            .map_err(backend("read room"))?
+            .map(|row| record(&row))
+            .transpose()
+    }
+
+    async fn load(&self, id: &RoomId) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
+        let mut client = self.client().await?;
+        // One snapshot for all three reads: a compaction committing in
+        // between must not make us read the old snapshot and the new log.
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(backend("begin load"))?;
+        let exists = tx
+            .query_opt("SELECT 1 FROM rooms WHERE id = $1", &[&id.as_str()])
+            .await
+            .map_err(backend("read room"))?
+            .is_some();
+        if !exists {
+            return Ok(None);
+        }
+        let rows = tx
+            .query(
+                "SELECT state FROM room_snapshots WHERE room_id = $1
+                 UNION ALL
+                 (SELECT data FROM room_updates WHERE room_id = $1 ORDER BY id)",
+                &[&id.as_str()],
+            )
+            .await
+            .map_err(backend("read document"))?;
+        tx.commit().await.map_err(backend("end load"))?;
+        Ok(Some(rows.iter().map(|row| row.get(0)).collect()))
+    }
+
+    async fn append(&self, id: &RoomId, batch: Batch<'_>) -> Result<u64, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend("begin append"))?;
+        // The row first: it locks the room against a concurrent compaction.
+        let touched = tx
+            .execute(
+                "UPDATE rooms SET code = $2, language = $3, updated_at = now() WHERE id = $1",
+                &[&id.as_str(), &batch.code, &batch.language],
+            )
+            .await
+            .map_err(backend("update room"))?;
+        if touched == 0 {
+            return Err(StoreError::Backend(format!("append to unknown room {id}")));
+        }
+        if !batch.updates.is_empty() {
+            tx.execute(
+                "INSERT INTO room_updates (room_id, data)
+                 SELECT $1, u.data FROM unnest($2::bytea[]) WITH ORDINALITY AS u(data, n)
+                 ORDER BY u.n",
+                &[&id.as_str(), &batch.updates],
+            )
+            .await
+            .map_err(backend("insert updates"))?;
+        }
+        let count: i64 = tx
+            .query_one(
+                "SELECT count(*) FROM room_updates WHERE room_id = $1",
+                &[&id.as_str()],
+            )
+            .await
+            .map_err(backend("count updates"))?
+            .get(0);
+        tx.commit().await.map_err(backend("commit append"))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn compact(&self, id: &RoomId) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend("begin compact"))?;
+        let locked = tx
+            .query_opt("SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE", &[&id.as_str()])
+            .await
+            .map_err(backend("lock room"))?;
+        if locked.is_none() {
+            return Ok(());
+        }
+        let snapshot: Option<Vec<u8>> = tx
+            .query_opt(
+                "SELECT state FROM room_snapshots WHERE room_id = $1",
+                &[&id.as_str()],
+            )
+            .await
+            .map_err(backend("read snapshot"))?
+            .map(|row| row.get(0));
+        let log = tx
+            .query(
+                "SELECT id, data FROM room_updates WHERE room_id = $1 ORDER BY id",
+                &[&id.as_str()],
+            )
+            .await
+            .map_err(backend("read updates"))?;
+        let Some(max_id) = log.last().map(|row| row.get::<_, i64>(0)) else {
+            return Ok(());
+        };
+        let data: Vec<&[u8]> = log.iter().map(|row| row.get(1)).collect();
+        let merged = crate::doc::compact(snapshot.as_deref().into_iter().chain(data))
+            .map_err(|e| StoreError::Corrupt(format!("room {id}: {e}")))?;
+        tx.execute(
+            "INSERT INTO room_snapshots (room_id, state, updated_at) VALUES ($1, $2, now())
+             ON CONFLICT (room_id) DO UPDATE SET state = excluded.state, updated_at = now()",
+            &[&id.as_str(), &merged.state],
+        )
+        .await
+        .map_err(backend("write snapshot"))?;
+        tx.execute(
+            "DELETE FROM room_updates WHERE room_id = $1 AND id <= $2",
+            &[&id.as_str(), &max_id],
+        )
+        .await
+        .map_err(backend("trim updates"))?;
+        tx.execute(
+            "UPDATE rooms SET code = $2, language = coalesce($3, language) WHERE id = $1",
+            &[&id.as_str(), &merged.text, &merged.language],
+        )
+        .await
+        .map_err(backend("update room text"))?;
+        tx.commit().await.map_err(backend("commit compact"))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .simple_query("SELECT 1")
+            .await
+            .map(drop)
+            .map_err(backend("ping"))
+    }
+}
+
+/// Maps a database error to `Backend` with what we were doing; the text
+/// is for logs, the HTTP layer answers with a generic message.
+fn backend(context: &str) -> impl Fn(tokio_postgres::Error) -> StoreError + '_ {
+    move |e| {
+        if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+            StoreError::Conflict
+        } else {
+            StoreError::Backend(format!("{context}: {e}"))
+        }
+    }
+}
+
+fn record(row: &Row) -> Result<RoomRecord, StoreError> {
+    let id: String = row.get(0);
+    let id = RoomId::parse(&id)
+        .map_err(|_| StoreError::Corrupt(format!("invalid room id in database: {id:?}")))?;
+    Ok(RoomRecord {
+        id,
+        created_at: micros(row.get(1)),
+        updated_at: micros(row.get(2)),
+        language: row.get(3),
+        code: row.get(4),
+    })
+}
+
+fn micros(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    //! Against a real Postgres: `PAIRPROG_TEST_PG_URL` names an admin
+    //! connection; each test creates (and drops) its own database.
+
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::domain::Language;
+
+    struct TestDb {
+        admin: tokio_postgres::Config,
+        config: tokio_postgres::Config,
+        name: String,
+    }
+
+    impl TestDb {
+        async fn new() -> Self {
+            let url = std::env::var("PAIRPROG_TEST_PG_URL").expect(
+                "PAIRPROG_TEST_PG_URL must name a Postgres admin url \
+                 (eval \"$(scripts/services.sh env)\")",
+            );
+            let admin: tokio_postgres::Config = url.parse().expect("valid PAIRPROG_TEST_PG_URL");
+            let name = format!("pairprog_t_{}", uuid::Uuid::new_v4().simple());
+            let (client, conn) = admin.connect(NoTls).await.expect("connect as admin");
+            tokio::spawn(conn);
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            let mut config = admin.clone();
+            config.dbname(&name);
+            Self {
+                admin,
+                config,
+                name,
+            }
+        }
+
+        async fn store(&self) -> PostgresStore {
+            PostgresStore::connect_with(self.config.clone(), 4)
+                .await
+                .expect("connect test store")
+        }
+    }
+
+    impl Drop for TestDb {
+        fn drop(&mut self) {
+            // Async work in Drop: a short-lived runtime on its own thread.
+            let admin = self.admin.clone();
+            let name = self.name.clone();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async move {
+                    if let Ok((client, conn)) = admin.connect(NoTls).await {
+                        tokio::spawn(conn);
+                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = client.batch_execute(&sql).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+
+    fn room_id() -> RoomId {
+        RoomId::generate()
+    }
+
+    async fn new_room(store: &PostgresStore, code: &str) -> (RoomId, yrs::Doc) {
+        let id = room_id();
+        let language = Language::parse("python").unwrap();
+        let state = crate::doc::initial_state(code, language.as_str());
+        store
+            .create_room(NewRoom {
+                id: &id,
+                language: &language,
+                code,
+                state: &state,
+            })
+            .await
+            .unwrap();
+        let doc = crate::doc::from_updates([state.as_slice()]).unwrap();
+        (id, doc)
+    }
+
+    /// Appends `text` at the end of the document; returns the update.
+    fn type_text(doc: &yrs::Doc, text: &str) -> Vec<u8> {
+        use yrs::{Text, Transact};
+        let code = doc.get_or_insert_text(crate::doc::CODE);
+        let mut txn = doc.transact_mut();
+        let len = code.len(&txn);
+        code.insert(&mut txn, len, text);
+        txn.encode_update_v1()
+    }
+
+    async fn loaded_text(store: &PostgresStore, id: &RoomId) -> String {
+        let updates = store.load(id).await.unwrap().expect("room exists");
+        let doc = crate::doc::from_updates(updates.iter().map(Vec::as_slice)).unwrap();
+        crate::doc::text(&doc)
+    }
+
+    #[tokio::test]
+    async fn create_get_and_conflict() {
+        let db = TestDb::new().await;
+        let store = db.store().await;
+        let (id, _) = new_room(&store, "héllo 🙂\n").await;
+        let record = store.room(&id).await.unwrap().expect("room");
+        assert_eq!(record.id, id);
+        assert_eq!(record.code, "héllo 🙂\n");
+        assert_eq!(record.language, "python");
+        assert!((Utc::now() - record.created_at).num_seconds().abs() < 60);
+        assert!(store.room(&room_id()).await.unwrap().is_none());
+        assert!(store.load(&room_id()).await.unwrap().is_none());
+
+        let language = Language::parse("rust").unwrap();
+        let again = store
+            .create_room(NewRoom {
+                id: &id,
+                language: &language,
+                code: "x",
+                state: &crate::doc::initial_state("x", "rust"),
+            })
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+        assert_eq!(store.room(&id).await.unwrap().unwrap().code, "héllo 🙂\n");
+        store.ping().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn append_load_round_trip_and_compaction() {
+        let db = TestDb::new().await;
+        let store = db.store().await;
+        let (id, doc) = new_room(&store, "a").await;
+        let mut rows = 0;
+        for chunk in ["b", "c", "d"] {
+            let updates = [type_text(&doc, chunk), type_text(&doc, "ü")];
+            let code = crate::doc::text(&doc);
+            rows = store
+                .append(
+                    &id,
+                    Batch {
+                        updates: &updates,
+                        code: &code,
+                        language: "python",
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        assert_eq!(rows, 6);
+        assert_eq!(loaded_text(&store, &id).await, "abücüdü");
+        assert_eq!(store.room(&id).await.unwrap().unwrap().code, "abücüdü");
+
+        let lang = crate::doc::set_language(&doc, "rust");
+        store
+            .append(
+                &id,
+                Batch {
+                    updates: &[lang],
+                    code: "abücüdü",
+                    language: "rust",
+                },
+            )
+            .await
+            .unwrap();
+        store.compact(&id).await.unwrap();
+        let updates = store.load(&id).await.unwrap().unwrap();
+        assert_eq!(updates.len(), 1, "the log is merged into the snapshot");
+        assert_eq!(loaded_text(&store, &id).await, "abücüdü");
+        let record = store.room(&id).await.unwrap().unwrap();
+        assert_eq!((record.code.as_str(), record.language.as_str()), ("abücüdü", "rust"));
+        // Compacting an empty log or an unknown room is a no-op.
+        store.compact(&id).await.unwrap();
+        store.compact(&room_id()).await.unwrap();
+        let err = store
+            .append(
+                &room_id(),
+                Batch {
+                    updates: &[],
+                    code: "",
+                    language: "python",
+                },
+            )
+            .await;
+        assert!(matches!(err, Err(StoreError::Backend(_))));
+    }
+
+    #[tokio::test]
+    async fn concurrent_compactions_and_appends_lose_nothing() {
+        let db = TestDb::new().await;
+        let store = Arc::new(db.store().await);
+        let (id, doc) = new_room(&store, "").await;
+        let mut expected = String::new();
+        let mut tasks = tokio::task::JoinSet::new();
+        for round in 0..20 {
+            let word = format!("{round},");
+            expected.push_str(&word);
+            let update = type_text(&doc, &word);
+            let code = crate::doc::text(&doc);
+            let (s, i) = (store.clone(), id.clone());
+            tasks.spawn(async move {
+                let updates = [update];
+                let batch = Batch {
+                    updates: &updates,
+                    code: &code,
+                    language: "python",
+                };
+                s.append(&i, batch).await.map(drop)
+            });
+            for _ in 0..2 {
+                let (s, i) = (store.clone(), id.clone());
+                tasks.spawn(async move { s.compact(&i).await });
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap().unwrap();
+        }
+        assert_eq!(loaded_text(&store, &id).await, expected);
+        store.compact(&id).await.unwrap();
+        assert_eq!(store.load(&id).await.unwrap().unwrap().len(), 1);
+        assert_eq!(loaded_text(&store, &id).await, expected);
+        assert_eq!(store.room(&id).await.unwrap().unwrap().code, expected);
+    }
+
+    #[tokio::test]
+    async fn migrations_apply_once_even_concurrently() {
+        let db = TestDb::new().await;
+        let (a, b) = tokio::join!(
+            PostgresStore::connect_with(db.config.clone(), 2),
+            PostgresStore::connect_with(db.config.clone(), 2),
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        a.migrate().await.unwrap();
+        let (id, _) = new_room(&b, "x").await;
+        assert!(a.room(&id).await.unwrap().is_some());
+        let client = a.client().await.unwrap();
+        let versions: i64 = client
+            .query_one("SELECT count(*) FROM schema_migrations", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(versions, MIGRATIONS.len() as i64);
+    }
+
+    #[tokio::test]
+    async fn a_url_without_database_is_refused() {
+        let err = PostgresStore::connect("postgres://postgres@127.0.0.1:1", 1).await;
+        let Err(StoreError::Backend(msg)) = err else {
+            panic!("expected an error");
+        };
+        assert!(msg.contains("names no database"), "{msg}");
+    }
+}

@@ -1,0 +1,427 @@
+//! The embedded store of the single-node default: one SQLite file
+//! (`pairprog.db`, WAL mode) in the data directory, same logical shape as
+//! the Postgres schema.
+//!
+//! rusqlite is blocking, so every call runs on the blocking pool around one
+//! connection behind a `std::sync::Mutex`: a single node writes little, and
+//! one connection makes each transaction trivially serialised (which is also
+//! the per-room compaction lock).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+
+use super::{Batch, NewRoom, RoomRecord, Store, StoreError};
+use crate::domain::RoomId;
+
+/// Schema versions, applied in order and recorded in `PRAGMA user_version`.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE rooms (
+        id         TEXT    PRIMARY KEY,
+        created_at INTEGER NOT NULL, -- Unix microseconds
+        updated_at INTEGER NOT NULL,
+        language   TEXT    NOT NULL,
+        code       TEXT    NOT NULL
+    );
+    CREATE TABLE snapshots (
+        room_id TEXT PRIMARY KEY REFERENCES rooms (id) ON DELETE CASCADE,
+        state   BLOB NOT NULL
+    );
+    CREATE TABLE updates (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        room_id TEXT    NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+        data    BLOB    NOT NULL
+    );
+    CREATE INDEX updates_room_id_id ON updates (room_id, id);
+"];
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `data_dir/pairprog.db` and migrates it.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Backend(format!("creating data dir {}: {e}", data_dir.display()))
+        })?;
+        let path = data_dir.join("pairprog.db");
+        let mut conn = Connection::open(&path)
+            .map_err(|e| StoreError::Backend(format!("opening {}: {e}", path.display())))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .and_then(|()| conn.pragma_update(None, "foreign_keys", "ON"))
+            .and_then(|()| conn.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|()| conn.busy_timeout(std::time::Duration::from_secs(5)))
+            .map_err(backend("configure sqlite"))?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn with<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic inside a previous call poisons the lock; the
+            // connection itself is still sound (transactions roll back).
+            let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("sqlite task failed: {e}")))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction().map_err(backend("begin migration"))?;
+    let version: i64 = tx
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(backend("read schema version"))?;
+    let applied = usize::try_from(version).unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        tx.execute_batch(sql)
+            .map_err(backend(&format!("apply migration {}", i + 1)))?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)
+        .map_err(backend("write schema version"))?;
+    tx.commit().map_err(backend("commit migration"))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_room(&self, room: NewRoom<'_>) -> Result<RoomRecord, StoreError> {
+        let now = Utc::now();
+        let micros = now.timestamp_micros();
+        let record = RoomRecord {
+            id: room.id.clone(),
+            created_at: from_micros(micros),
+            updated_at: from_micros(micros),
+            language: room.language.as_str().to_owned(),
+            code: room.code.to_owned(),
+        };
+        let state = room.state.to_vec();
+        let r = record.clone();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend("begin create"))?;
+            tx.execute(
+                "INSERT INTO rooms (id, created_at, updated_at, language, code)
+                 VALUES (?1, ?2, ?2, ?3, ?4)",
+                params![r.id.as_str(), micros, r.language, r.code],
+            )
+            .map_err(backend("insert room"))?;
+            tx.execute(
+                "INSERT INTO snapshots (room_id, state) VALUES (?1, ?2)",
+                params![r.id.as_str(), state],
+            )
+            .map_err(backend("insert snapshot"))?;
+            tx.commit().map_err(backend("commit create"))
+        })
+        .await?;
+        Ok(record)
+    }
+
+    async fn room(&self, id: &RoomId) -> Result<Option<RoomRecord>, StoreError> {
+        let id = id.clone();
+        self.with(move |conn| {
+            conn.query_row(
+                "SELECT created_at, updated_at, language, code FROM rooms WHERE id = ?1",
+                [id.as_str()],
+                |row| {
+                    Ok(RoomRecord {
+                        id: id.clone(),
+                        created_at: from_micros(row.get(0)?),
+                        updated_at: from_micros(row.get(1)?),
+                        language: row.get(2)?,
+                        code: row.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(backend("read room"))
+        })
+        .await
+    }
+
+    async fn load(&self, id: &RoomId) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
+        let id = id.clone();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend("begin load"))?;
+            let exists = tx
+                .query_row("SELECT 1 FROM rooms WHERE id = ?1", [id.as_str()], |_| Ok(()))
+                .optional()
+                .map_err(backend("read room"))?
+                .is_some();
+            if !exists {
+                return Ok(None);
+            }
+            let updates = read_document(&tx, &id)?.into_iter().map(|(_, d)| d).collect();
+            Ok(Some(updates))
+        })
+        .await
+    }
+
+    async fn append(&self, id: &RoomId, batch: Batch<'_>) -> Result<u64, StoreError> {
+        let id = id.clone();
+        let updates = batch.updates.to_vec();
+        let code = batch.code.to_owned();
+        let language = batch.language.to_owned();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend("begin append"))?;
+            let touched = tx
+                .execute(
+                    "UPDATE rooms SET code = ?2, language = ?3, updated_at = ?4 WHERE id = ?1",
+                    params![id.as_str(), code, language, Utc::now().timestamp_micros()],
+                )
+                .map_err(backend("update room"))?;
+            if touched == 0 {
+                return Err(StoreError::Backend(format!("append to unknown room {id}")));
+            }
+            {
+                let mut insert = tx
+                    .prepare_cached("INSERT INTO updates (room_id, data) VALUES (?1, ?2)")
+                    .map_err(backend("prepare insert"))?;
+                for update in &updates {
+                    insert
+                        .execute(params![id.as_str(), update])
+                        .map_err(backend("insert update"))?;
+                }
+            }
+            let count: i64 = tx
+                .query_row(
+                    "SELECT count(*) FROM updates WHERE room_id = ?1",
+                    [id.as_str()],
+                    |row| row.get(0),
+                )
+                .map_err(backend("count updates"))?;
+            tx.commit().map_err(backend("commit append"))?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn compact(&self, id: &RoomId) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend("begin compact"))?;
+            let rows = read_document(&tx, &id)?;
+            let Some(max_id) = rows.iter().filter_map(|(log_id, _)| *log_id).max() else {
+                return Ok(()); // unknown room or nothing to merge
+            };
+            let merged = crate::doc::compact(rows.iter().map(|(_, d)| d.as_slice()))
+                .map_err(|e| StoreError::Corrupt(format!("room {id}: {e}")))?;
+            tx.execute(
+                "INSERT INTO snapshots (room_id, state) VALUES (?1, ?2)
+                 ON CONFLICT (room_id) DO UPDATE SET state = excluded.state",
+                params![id.as_str(), merged.state],
+            )
+            .map_err(backend("write snapshot"))?;
+            tx.execute(
+                "DELETE FROM updates WHERE room_id = ?1 AND id <= ?2",
+                params![id.as_str(), max_id],
+            )
+            .map_err(backend("trim updates"))?;
+            tx.execute(
+                "UPDATE rooms SET code = ?2, language = coalesce(?3, language) WHERE id = ?1",
+                params![id.as_str(), merged.text, merged.language],
+            )
+            .map_err(backend("update room text"))?;
+            tx.commit().map_err(backend("commit compact"))
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(backend("ping"))
+        })
+        .await
+    }
+}
+
+/// The snapshot (log id `None`) then the log rows in order.
+fn read_document(
+    tx: &rusqlite::Transaction<'_>,
+    id: &RoomId,
+) -> Result<Vec<(Option<i64>, Vec<u8>)>, StoreError> {
+    let mut rows = Vec::new();
+    let snapshot: Option<Vec<u8>> = tx
+        .query_row(
+            "SELECT state FROM snapshots WHERE room_id = ?1",
+            [id.as_str()],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(backend("read snapshot"))?;
+    rows.extend(snapshot.map(|s| (None, s)));
+    let mut stmt = tx
+        .prepare_cached("SELECT id, data FROM updates WHERE room_id = ?1 ORDER BY id")
+        .map_err(backend("prepare read"))?;
+    let log = stmt
+        .query_map([id.as_str()], |row| Ok((Some(row.get(0)?), row.get(1)?)))
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(backend("read updates"))?;
+    rows.extend(log);
+    Ok(rows)
+}
+
+fn backend(context: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |e| match e.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation)
+            if matches!(
+                &e,
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                        || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            ) =>
+        {
+            StoreError::Conflict
+        }
+        _ => StoreError::Backend(format!("{context}: {e}")),
+    }
+}
+
+fn from_micros(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Language;
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(std::path::PathBuf);
+
+    impl TempDir {
+        fn new() -> Self {
+            let dir = std::env::temp_dir().join(format!("pairprog-sqlite-{}", uuid::Uuid::new_v4()));
+            Self(dir)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn type_text(doc: &yrs::Doc, text: &str) -> Vec<u8> {
+        use yrs::{Text, Transact};
+        let code = doc.get_or_insert_text(crate::doc::CODE);
+        let mut txn = doc.transact_mut();
+        let len = code.len(&txn);
+        code.insert(&mut txn, len, text);
+        txn.encode_update_v1()
+    }
+
+    async fn create(store: &SqliteStore, code: &str) -> (RoomId, yrs::Doc) {
+        let id = RoomId::generate();
+        let language = Language::default();
+        let state = crate::doc::initial_state(code, language.as_str());
+        let record = store
+            .create_room(NewRoom {
+                id: &id,
+                language: &language,
+                code,
+                state: &state,
+            })
+            .await
+            .unwrap();
+        assert_eq!(record.code, code);
+        (id, crate::doc::from_updates([state.as_slice()]).unwrap())
+    }
+
+    async fn text(store: &SqliteStore, id: &RoomId) -> String {
+        let updates = store.load(id).await.unwrap().expect("room");
+        let doc = crate::doc::from_updates(updates.iter().map(Vec::as_slice)).unwrap();
+        crate::doc::text(&doc)
+    }
+
+    #[tokio::test]
+    async fn create_get_conflict_and_reopen() {
+        let dir = TempDir::new();
+        let store = SqliteStore::open(&dir.0).unwrap();
+        let (id, _) = create(&store, "héllo 🙂\n").await;
+        let record = store.room(&id).await.unwrap().unwrap();
+        assert_eq!((record.code.as_str(), record.language.as_str()), ("héllo 🙂\n", "python"));
+        assert!(store.room(&RoomId::generate()).await.unwrap().is_none());
+        assert!(store.load(&RoomId::generate()).await.unwrap().is_none());
+        let language = Language::default();
+        let again = store
+            .create_room(NewRoom {
+                id: &id,
+                language: &language,
+                code: "x",
+                state: &crate::doc::initial_state("x", "python"),
+            })
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+        store.ping().await.unwrap();
+        drop(store);
+
+        let store = SqliteStore::open(&dir.0).unwrap();
+        assert_eq!(text(&store, &id).await, "héllo 🙂\n");
+        assert!(dir.0.join("pairprog.db").exists());
+    }
+
+    #[tokio::test]
+    async fn append_load_and_compact() {
+        let dir = TempDir::new();
+        let store = SqliteStore::open(&dir.0).unwrap();
+        let (id, doc) = create(&store, "a").await;
+        let mut rows = 0;
+        for chunk in ["b", "c", "ü"] {
+            let updates = [type_text(&doc, chunk)];
+            let code = crate::doc::text(&doc);
+            let batch = Batch {
+                updates: &updates,
+                code: &code,
+                language: "python",
+            };
+            rows = store.append(&id, batch).await.unwrap();
+        }
+        assert_eq!(rows, 3);
+        assert_eq!(text(&store, &id).await, "abcü");
+        let lang = crate::doc::set_language(&doc, "rust");
+        let batch = Batch {
+            updates: &[lang],
+            code: "abcü",
+            language: "rust",
+        };
+        assert_eq!(store.append(&id, batch).await.unwrap(), 4);
+
+        store.compact(&id).await.unwrap();
+        assert_eq!(store.load(&id).await.unwrap().unwrap().len(), 1);
+        assert_eq!(text(&store, &id).await, "abcü");
+        let record = store.room(&id).await.unwrap().unwrap();
+        assert_eq!((record.code.as_str(), record.language.as_str()), ("abcü", "rust"));
+        store.compact(&id).await.unwrap();
+        store.compact(&RoomId::generate()).await.unwrap();
+
+        // Appends after a compaction land in a fresh log.
+        let updates = [type_text(&doc, "!")];
+        let batch = Batch {
+            updates: &updates,
+            code: "abcü!",
+            language: "rust",
+        };
+        assert_eq!(store.append(&id, batch).await.unwrap(), 1);
+        assert_eq!(text(&store, &id).await, "abcü!");
+        let unknown = Batch {
+            updates: &[],
+            code: "",
+            language: "python",
+        };
+        assert!(store.append(&RoomId::generate(), unknown).await.is_err());
+    }
+}
