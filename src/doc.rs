@@ -133,7 +133,7 @@ mod tests {
             let mut txn = doc.transact_mut();
             code.insert(&mut txn, 0, "héllo 🙂 wörld");
         }
-        assert_eq!(text_len(&doc), 15);
+        assert_eq!(text_len(&doc), 14);
         {
             let mut txn = doc.transact_mut();
             // After the emoji (UTF-16 offset 8), as a browser would say.

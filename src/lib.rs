@@ -1,0 +1,32 @@
+//! pairprog: a real-time pair-programming server.
+//!
+//! # Layout
+//!
+//! - [`settings`]: typed, layered configuration.
+//! - [`app`]: builds the server from settings; serve and graceful shutdown.
+//! - [`http`]: the edge — REST, the y-websocket and JSON WebSocket
+//!   protocols, health, metrics, docs and the static browser app.
+//! - [`room`]: live rooms, one actor each: document, awareness, local
+//!   connections, persistence batching and relay.
+//! - [`doc`]: the shared document model (pure yrs, UTF-16 offsets).
+//! - [`store`]: durable storage — SQLite (single node) or Postgres.
+//! - [`bus`]: relay between instances — in-process or Redis.
+//! - [`autocomplete`]: the suggestion engine.
+//! - [`domain`]: parsed ids and names; [`error`]: the HTTP error type;
+//!   [`metrics`]: Prometheus metrics.
+
+pub mod app;
+pub mod autocomplete;
+pub mod bus;
+pub mod doc;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod room;
+pub mod settings;
+pub mod store;
+pub mod telemetry;
+
+pub use app::{Application, Stop};
+pub use settings::Settings;

@@ -1,0 +1,71 @@
+//! The edge: adapts HTTP and the two WebSocket protocols to the rooms.
+//! One `router()` per module, merged here; nothing below this module knows
+//! about axum.
+
+mod autocomplete;
+mod docs;
+mod health;
+mod rate_limit;
+mod rooms;
+mod socket;
+mod static_files;
+mod ws_json;
+mod ws_yjs;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+
+use crate::autocomplete::Engine;
+use crate::metrics::Metrics;
+use crate::room::Hub;
+use crate::settings::Settings;
+
+pub use rate_limit::RateLimiter;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Hub,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
+    pub autocomplete: Arc<dyn Engine>,
+    pub room_creation: Arc<RateLimiter>,
+    /// Set on SIGTERM: `/readyz` answers 503 from then on.
+    pub draining: Arc<AtomicBool>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.settings.limits.max_doc_bytes + 64 * 1024;
+    Router::new()
+        .merge(rooms::router())
+        .merge(autocomplete::router())
+        .merge(health::router())
+        .merge(docs::router())
+        .merge(ws_yjs::router())
+        .merge(ws_json::router())
+        .layer(DefaultBodyLimit::max(body_limit))
+        .fallback_service(static_files::service(&state.settings.server.static_dir))
+        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .with_state(state)
+}
+
+async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let class = match response.status().as_u16() {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    };
+    state
+        .metrics
+        .http_requests
+        .get_or_create(&vec![("status", class)])
+        .inc();
+    response
+}

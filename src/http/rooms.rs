@@ -1,0 +1,160 @@
+//! `POST /api/rooms` and `GET /api/rooms/{id}`.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use crate::domain::{Language, RoomId};
+use crate::error::ApiError;
+use crate::store::{NewRoom, StoreError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/rooms", post(create_room))
+        .route("/api/rooms/{id}", get(get_room))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateRoom {
+    language: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Created {
+    room_id: RoomId,
+    #[serde(rename = "created_at")]
+    created_at: String,
+    language: String,
+    code: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoomView {
+    room_id: RoomId,
+    #[serde(rename = "created_at")]
+    created_at: String,
+    #[serde(rename = "updated_at")]
+    updated_at: String,
+    code: String,
+    language: String,
+    connection_count: usize,
+}
+
+/// A JSON body, or `None` when the body is empty; errors are problem+json.
+pub(super) fn json_body<T: for<'de> Deserialize<'de>>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Option<T>, ApiError> {
+    let body = body.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(_) => {
+            ApiError::TooLarge("request body is over the size limit".into())
+        }
+        other => ApiError::BadRequest(other.body_text()),
+    })?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| ApiError::Unprocessable(format!("invalid body: {e}")))
+}
+
+async fn create_room(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let request = json_body(body)?.unwrap_or(CreateRoom { language: None });
+    let language = match request.language.as_deref() {
+        None => Language::default(),
+        Some(raw) => Language::parse(raw).map_err(|e| ApiError::Unprocessable(e.to_string()))?,
+    };
+    state
+        .room_creation
+        .check(addr.ip())
+        .map_err(ApiError::TooManyRequests)?;
+    let code = language.welcome();
+    let snapshot = crate::doc::initial_state(&code, language.as_str());
+    // Ten base62 characters collide about never; retry anyway rather than
+    // answer 500 for the one time they do.
+    for _ in 0..3 {
+        let id = RoomId::generate();
+        let created = state
+            .hub
+            .store()
+            .create_room(NewRoom {
+                id: &id,
+                language: &language,
+                code: &code,
+                state: &snapshot,
+            })
+            .await;
+        match created {
+            Ok(record) => {
+                state.metrics.rooms_created.inc();
+                let location = format!("/api/rooms/{}", record.id);
+                let body = Created {
+                    room_id: record.id,
+                    created_at: record.created_at.to_rfc3339(),
+                    language: record.language,
+                    code: record.code,
+                };
+                let mut response = (StatusCode::CREATED, Json(body)).into_response();
+                if let Ok(value) = HeaderValue::from_str(&location) {
+                    response.headers_mut().insert(header::LOCATION, value);
+                }
+                return Ok(response);
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Internal("room id collisions, three in a row".into()))
+}
+
+async fn get_room(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<(HeaderMap, Json<RoomView>), ApiError> {
+    let id = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let record = state
+        .hub
+        .store()
+        .room(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("room {id} not found")))?;
+    // An open room's live text is newer than the batched stored one.
+    let (code, language) = match state.hub.live(&id).await {
+        Some(live) => (live.code, live.language),
+        None => (record.code, record.language),
+    };
+    let connection_count = state
+        .hub
+        .bus()
+        .presence(&id)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok((
+        headers,
+        Json(RoomView {
+            room_id: record.id,
+            created_at: record.created_at.to_rfc3339(),
+            updated_at: record.updated_at.to_rfc3339(),
+            code,
+            language,
+            connection_count,
+        }),
+    ))
+}

@@ -1,0 +1,118 @@
+//! `/ws/{roomId}`: the prototype's JSON protocol, for scripts and bots.
+//! A bad message gets an `error` message and the socket stays open.
+
+use axum::Router;
+use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::AppState;
+use super::socket::{self, Protocol};
+use crate::domain::{Language, RoomId};
+use crate::error::ApiError;
+use crate::room::{CloseReason, Connection, PeerKind, messages};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ws/{id}", get(upgrade))
+}
+
+async fn upgrade(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let room = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let cap = state.settings.limits.max_frame_bytes * 2;
+    Ok(ws
+        .max_message_size(cap)
+        .max_frame_size(cap)
+        .on_upgrade(move |socket| socket::serve(socket, state, room, Json))
+        .into_response())
+}
+
+/// What a JSON client may send. `userId` is accepted for compatibility
+/// and ignored: the server names each connection itself.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Incoming {
+    #[serde(rename_all = "camelCase")]
+    CodeUpdate {
+        code: String,
+        cursor_position: Option<u32>,
+        language: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    Cursor {
+        cursor_position: u32,
+        selection_end: Option<u32>,
+    },
+}
+
+#[derive(Deserialize)]
+struct Tagged {
+    r#type: String,
+}
+
+struct Json;
+
+fn error(code: &str, detail: &str) -> WsMessage {
+    let bytes = messages::error(code, detail);
+    WsMessage::Text(Utf8Bytes::try_from(bytes).unwrap_or_else(|_| Utf8Bytes::from_static("{}")))
+}
+
+impl Protocol for Json {
+    const KIND: PeerKind = PeerKind::Json;
+    const LABEL: &'static str = "json";
+
+    fn on_message(
+        &mut self,
+        conn: &Connection,
+        message: WsMessage,
+    ) -> Result<Option<WsMessage>, CloseReason> {
+        let WsMessage::Text(text) = message else {
+            return Ok(Some(error(
+                "unsupported_frame",
+                "send JSON text frames on /ws; binary Yjs goes to /yjs",
+            )));
+        };
+        let incoming = match serde_json::from_str::<Incoming>(&text) {
+            Ok(incoming) => incoming,
+            Err(e) => {
+                let reply = match serde_json::from_str::<Tagged>(&text) {
+                    Err(_) if serde_json::from_str::<serde_json::Value>(&text).is_err() => {
+                        error("bad_json", &format!("not JSON: {e}"))
+                    }
+                    Err(_) => error("invalid_message", "a message needs a string `type`"),
+                    Ok(t) if t.r#type == "code_update" || t.r#type == "cursor" => {
+                        error("invalid_message", &format!("invalid `{}`: {e}", t.r#type))
+                    }
+                    Ok(t) => error(
+                        "unknown_type",
+                        &format!("unknown message type `{}`", t.r#type),
+                    ),
+                };
+                return Ok(Some(reply));
+            }
+        };
+        match incoming {
+            Incoming::CodeUpdate {
+                code,
+                cursor_position,
+                language,
+            } => {
+                let language = match language.as_deref().map(Language::parse).transpose() {
+                    Ok(language) => language,
+                    Err(e) => return Ok(Some(error("invalid_language", &e.to_string()))),
+                };
+                conn.json_code(code, cursor_position, language);
+            }
+            Incoming::Cursor {
+                cursor_position,
+                selection_end,
+            } => conn.json_cursor(cursor_position, selection_end),
+        }
+        Ok(None)
+    }
+}

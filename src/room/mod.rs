@@ -1,0 +1,333 @@
+//! Live rooms: for each room some local client uses, one actor owning the
+//! document, its awareness and the room's local connections.
+//!
+//! The [`Hub`] finds or starts a room's actor. An actor goes through
+//! explicit states: *loading* (it subscribes to the bus, then loads from the
+//! store; clients that join meanwhile simply wait in its queue), *active*,
+//! and *unloading* (persist, then leave the hub). Commands reach it over a
+//! channel, so the document is never behind a lock.
+
+mod actor;
+mod json_sync;
+pub mod messages;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+use yrs::sync::Message;
+
+use crate::bus::Bus;
+use crate::domain::{Language, RoomId};
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+use crate::store::Store;
+
+pub type PeerId = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerKind {
+    Yjs,
+    Json,
+}
+
+/// A frame for one socket; the bytes are shared by every recipient.
+#[derive(Debug, Clone)]
+pub enum Frame {
+    Binary(Bytes),
+    /// UTF-8 JSON text.
+    Text(Bytes),
+}
+
+/// Why the room let go of a connection: a WebSocket close code and reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CloseReason {
+    pub code: u16,
+    pub reason: &'static str,
+}
+
+impl CloseReason {
+    pub const SHUTTING_DOWN: Self = Self {
+        code: 1012,
+        reason: "server restarting, reconnect",
+    };
+    pub const SLOW_CONSUMER: Self = Self {
+        code: 1013,
+        reason: "too slow to keep up, reconnect",
+    };
+    pub const TOO_BIG: Self = Self {
+        code: 1009,
+        reason: "document size limit reached",
+    };
+    pub const MALFORMED: Self = Self {
+        code: 1007,
+        reason: "malformed update",
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    #[error("room not found")]
+    NotFound,
+    #[error("room could not be loaded, try again")]
+    Unavailable,
+    #[error("room is full")]
+    Full,
+    #[error("server is shutting down")]
+    ShuttingDown,
+    /// The actor was unloading when the join arrived; the hub starts anew.
+    #[error("room was unloading")]
+    Retry,
+}
+
+pub(crate) enum Command {
+    Join {
+        kind: PeerKind,
+        reply: oneshot::Sender<Result<Joined, JoinError>>,
+    },
+    Leave {
+        peer: PeerId,
+    },
+    Yjs {
+        peer: PeerId,
+        message: Message,
+        raw: Bytes,
+    },
+    JsonCode {
+        peer: PeerId,
+        code: String,
+        cursor: Option<u32>,
+        language: Option<Language>,
+    },
+    JsonCursor {
+        peer: PeerId,
+        cursor: u32,
+        selection_end: Option<u32>,
+    },
+    /// Stored updates to merge after a bus resync.
+    Merge(Vec<Vec<u8>>),
+    Snapshot {
+        reply: oneshot::Sender<LiveSnapshot>,
+    },
+    Shutdown {
+        done: oneshot::Sender<()>,
+    },
+}
+
+pub(crate) struct Joined {
+    peer: PeerId,
+    user_id: String,
+    frames: mpsc::Receiver<Frame>,
+    close: Arc<OnceLock<CloseReason>>,
+}
+
+/// The live state of an open room, for `GET /api/rooms/{id}`.
+#[derive(Debug, Clone)]
+pub struct LiveSnapshot {
+    pub code: String,
+    pub language: String,
+}
+
+#[derive(Clone)]
+struct RoomHandle {
+    tx: mpsc::UnboundedSender<Command>,
+    generation: u64,
+}
+
+pub(crate) struct Shared {
+    rooms: Mutex<HashMap<RoomId, RoomHandle>>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) bus: Arc<dyn Bus>,
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) metrics: Arc<Metrics>,
+    closing: AtomicBool,
+    generations: AtomicU64,
+}
+
+impl Shared {
+    /// Forgets a room's actor, unless a newer one already replaced it.
+    fn remove(&self, id: &RoomId, generation: u64) {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        if rooms.get(id).is_some_and(|h| h.generation == generation) {
+            rooms.remove(id);
+        }
+    }
+}
+
+/// The rooms of this instance.
+#[derive(Clone)]
+pub struct Hub {
+    shared: Arc<Shared>,
+}
+
+/// A client's membership of a room. Dropping it leaves the room.
+pub struct Connection {
+    pub peer: PeerId,
+    pub user_id: String,
+    /// Frames to write to the socket. Ends when the room lets go.
+    pub frames: mpsc::Receiver<Frame>,
+    close: Arc<OnceLock<CloseReason>>,
+    room: mpsc::UnboundedSender<Command>,
+}
+
+impl Connection {
+    /// Why the room ended `frames`, if it did so on purpose.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.close.get().copied()
+    }
+
+    pub fn yjs(&self, message: Message, raw: Bytes) {
+        let _ = self.room.send(Command::Yjs {
+            peer: self.peer,
+            message,
+            raw,
+        });
+    }
+
+    pub fn json_code(&self, code: String, cursor: Option<u32>, language: Option<Language>) {
+        let _ = self.room.send(Command::JsonCode {
+            peer: self.peer,
+            code,
+            cursor,
+            language,
+        });
+    }
+
+    pub fn json_cursor(&self, cursor: u32, selection_end: Option<u32>) {
+        let _ = self.room.send(Command::JsonCursor {
+            peer: self.peer,
+            cursor,
+            selection_end,
+        });
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let _ = self.room.send(Command::Leave { peer: self.peer });
+    }
+}
+
+impl Hub {
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        settings: Arc<Settings>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                rooms: Mutex::new(HashMap::new()),
+                store,
+                bus,
+                settings,
+                metrics,
+                closing: AtomicBool::new(false),
+                generations: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.shared.store
+    }
+
+    pub fn bus(&self) -> &Arc<dyn Bus> {
+        &self.shared.bus
+    }
+
+    /// Joins a room, starting (and loading) its actor when needed.
+    pub async fn join(&self, id: &RoomId, kind: PeerKind) -> Result<Connection, JoinError> {
+        // An actor that was unloading as we joined answers `Retry`; a fresh
+        // one then starts. Two rounds suffice unless something is wrong.
+        for _ in 0..5 {
+            if self.shared.closing.load(Ordering::Acquire) {
+                return Err(JoinError::ShuttingDown);
+            }
+            let handle = self.handle(id);
+            let (reply, answer) = oneshot::channel();
+            if handle.tx.send(Command::Join { kind, reply }).is_err() {
+                self.shared.remove(id, handle.generation);
+                continue;
+            }
+            match answer.await {
+                Ok(Ok(joined)) => {
+                    return Ok(Connection {
+                        peer: joined.peer,
+                        user_id: joined.user_id,
+                        frames: joined.frames,
+                        close: joined.close,
+                        room: handle.tx,
+                    });
+                }
+                Ok(Err(JoinError::Retry)) | Err(_) => continue,
+                Ok(Err(e)) => return Err(e),
+            }
+        }
+        Err(JoinError::Unavailable)
+    }
+
+    /// The text of a room open on this instance, if it is.
+    pub async fn live(&self, id: &RoomId) -> Option<LiveSnapshot> {
+        let handle = {
+            let rooms = self.shared.rooms.lock().unwrap_or_else(|e| e.into_inner());
+            rooms.get(id).cloned()?
+        };
+        let (reply, answer) = oneshot::channel();
+        handle.tx.send(Command::Snapshot { reply }).ok()?;
+        answer.await.ok()
+    }
+
+    pub fn open_rooms(&self) -> usize {
+        self.shared
+            .rooms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    /// Refuses new joins, then has every room persist and close its
+    /// sockets with 1012. Returns when all rooms are done or `timeout`.
+    pub async fn shutdown(&self, timeout: Duration) {
+        self.shared.closing.store(true, Ordering::Release);
+        let handles: Vec<RoomHandle> = {
+            let rooms = self.shared.rooms.lock().unwrap_or_else(|e| e.into_inner());
+            rooms.values().cloned().collect()
+        };
+        let mut waits = Vec::new();
+        for handle in handles {
+            let (done, finished) = oneshot::channel();
+            if handle.tx.send(Command::Shutdown { done }).is_ok() {
+                waits.push(finished);
+            }
+        }
+        let all = futures_util::future::join_all(waits);
+        if tokio::time::timeout(timeout, all).await.is_err() {
+            tracing::warn!("some rooms did not finish persisting before the shutdown timeout");
+        }
+    }
+
+    fn handle(&self, id: &RoomId) -> RoomHandle {
+        let mut rooms = self.shared.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(handle) = rooms.get(id) {
+            if !handle.tx.is_closed() {
+                return handle.clone();
+            }
+        }
+        let generation = self.shared.generations.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let handle = RoomHandle { tx, generation };
+        rooms.insert(id.clone(), handle.clone());
+        actor::spawn(
+            id.clone(),
+            generation,
+            handle.tx.clone(),
+            rx,
+            self.shared.clone(),
+        );
+        handle
+    }
+}
