@@ -69,6 +69,7 @@ const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, 'http://x');
   let body = '';
   for await (const chunk of req) body += chunk;
+  if (url.pathname === '/healthz') return send(res, 200, 'ok', 'text/plain');
   if (req.method === 'POST' && url.pathname === '/api/rooms') {
     const language = (body && JSON.parse(body).language) || 'python';
     const { id, doc, created_at } = newRoom(language);

@@ -188,9 +188,11 @@ async function typeLine(page, text) {
   await page.click('.monaco-editor .view-lines');
   await page.keyboard.press('Control+End');
   await page.keyboard.press('End');
-  await page.keyboard.press('Enter');
+  const current = (await editorText(page)) ?? '';
+  if (current !== '' && !current.endsWith('\n')) await page.keyboard.press('Enter');
   await page.keyboard.type(text, { delay: 15 });
   await page.keyboard.press('Escape');
+  await page.keyboard.press('Enter');
 }
 
 // ---------------------------------------------------------------- scenarios

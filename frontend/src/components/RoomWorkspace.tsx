@@ -27,6 +27,12 @@ export function RoomWorkspace({ roomId, goHome }: Props) {
   const narrow = useMediaQuery('(max-width: 800px)');
   const [sidebarOpen, setSidebarOpen] = useState(!narrow);
   useEffect(() => setSidebarOpen(!narrow), [narrow]);
+  useEffect(() => {
+    document.title = `${roomId} · pairprog`;
+    return () => {
+      document.title = 'pairprog';
+    };
+  }, [roomId]);
 
   return (
     <div className={`room ${sidebarOpen ? 'sidebar-open' : 'sidebar-closed'}`}>

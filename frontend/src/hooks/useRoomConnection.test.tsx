@@ -95,6 +95,7 @@ describe('useRoomConnection', () => {
     expect(store.getState().room.language).toBe('rust');
     // a remote peer changes it
     const remote = new Y.Doc();
+    Y.applyUpdate(remote, Y.encodeStateAsUpdate(p.doc)); // a later write, not a concurrent one
     remote.getMap('meta').set('language', 'go');
     act(() => Y.applyUpdate(p.doc, Y.encodeStateAsUpdate(remote)));
     expect(store.getState().room.language).toBe('go');

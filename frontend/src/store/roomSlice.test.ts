@@ -56,6 +56,19 @@ describe('roomSlice', () => {
     expect(store.getState().room.error).toContain('draining');
   });
 
+  it('ignores an aborted or superseded load', async () => {
+    mockFetch(200, info);
+    const store = makeStore();
+    const first = store.dispatch(loadRoom('abcDEF123'));
+    first.abort();
+    store.dispatch(roomLeft());
+    const second = store.dispatch(loadRoom('abcDEF123'));
+    await first;
+    expect(store.getState().room.status).toBe('loading');
+    await second;
+    expect(store.getState().room.status).toBe('ready');
+  });
+
   it('creates a room', async () => {
     const fetch = mockFetch(201, { roomId: 'newRoom01', created_at: 'x', language: 'go', code: '' });
     const store = makeStore();

@@ -22,6 +22,8 @@ export interface RoomState {
   participants: Participant[];
   creating: boolean;
   createError: string | null;
+  /** The latest `loadRoom` request; answers to older ones are ignored. */
+  loadRequestId: string | null;
 }
 
 export const initialRoomState: RoomState = {
@@ -34,6 +36,7 @@ export const initialRoomState: RoomState = {
   participants: [],
   creating: false,
   createError: null,
+  loadRequestId: null,
 };
 
 function message(err: unknown): string {
@@ -106,16 +109,17 @@ const roomSlice = createSlice({
         Object.assign(state, initialRoomState);
         state.roomId = action.meta.arg;
         state.status = 'loading';
+        state.loadRequestId = action.meta.requestId;
       })
       .addCase(loadRoom.fulfilled, (state, action) => {
-        if (state.roomId !== action.meta.arg) return;
+        if (state.loadRequestId !== action.meta.requestId) return;
         state.status = 'ready';
         state.language = action.payload.language || state.language;
         state.connectionCount = action.payload.connectionCount;
         state.createdAt = action.payload.created_at;
       })
       .addCase(loadRoom.rejected, (state, action) => {
-        if (state.roomId !== action.meta.arg) return;
+        if (state.loadRequestId !== action.meta.requestId || action.meta.aborted) return;
         state.status = action.payload?.kind ?? 'error';
         state.error = action.payload?.message ?? message(action.error);
       })
