@@ -1,0 +1,157 @@
+//! The results: one serializable struct, printed for people and written as
+//! JSON for scripts.
+
+use serde::Serialize;
+
+use crate::converge::RoomVerdict;
+use crate::stats::LatencySummary;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub label: String,
+    pub urls: Vec<String>,
+    pub protocol: String,
+    pub rooms: usize,
+    pub clients_per_room: usize,
+    /// Per client, as asked.
+    pub edits_per_sec_per_client: f64,
+    /// Seconds of typing.
+    pub typing_secs: f64,
+    pub edits_sent: u64,
+    pub edits_per_sec: f64,
+    pub deliveries: u64,
+    pub deliveries_per_sec: f64,
+    pub expected_deliveries: u64,
+    pub lost_deliveries: u64,
+    pub late_detected: u64,
+    pub unknown_markers: u64,
+    pub latency: LatencySummary,
+    pub connect_failures: u64,
+    pub disconnects: u64,
+    pub protocol_errors: u64,
+    pub rooms_checked: usize,
+    pub rooms_diverged: usize,
+    pub rooms_missing_edits: usize,
+    pub rooms_duplicated_edits: usize,
+    /// The first few failing rooms, for diagnosis.
+    pub room_failures: Vec<RoomFailure>,
+    pub loadtest_cpu_secs: f64,
+    /// Our own CPU use over the typing window, in % of one core.
+    pub loadtest_cpu_pct: f64,
+    pub server_cpu_secs: Option<f64>,
+    pub redis_cpu_secs: Option<f64>,
+    /// Servers (+ Redis) CPU seconds per 1,000 deliveries.
+    pub server_cpu_secs_per_1000_deliveries: Option<f64>,
+    pub ramp: Option<Ramp>,
+    pub idle: Option<Idle>,
+    pub warnings: Vec<String>,
+    pub ok: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RoomFailure {
+    pub room_id: String,
+    pub verdict: RoomVerdict,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Ramp {
+    pub p99_limit_ms: f64,
+    pub steps: Vec<RampStep>,
+    /// Highest total edits/s achieved (within 10% of the target) with p99
+    /// at or under the limit.
+    pub max_sustained_edits_per_sec: f64,
+    pub stopped_because: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RampStep {
+    pub target_edits_per_sec: f64,
+    pub edits_per_sec: f64,
+    pub deliveries_per_sec: f64,
+    pub latency: LatencySummary,
+    pub loadtest_cpu_pct: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Idle {
+    pub requested: usize,
+    pub connected: usize,
+    pub rooms: usize,
+    pub rss_before_kib: u64,
+    pub rss_after_kib: u64,
+    pub kib_per_connection: f64,
+}
+
+impl Report {
+    pub fn print_human(&self) {
+        let l = &self.latency;
+        println!("== loadtest {} ==", self.label);
+        if let Some(idle) = &self.idle {
+            println!(
+                "idle connections: {}/{} over {} rooms; server RSS {} KiB -> {} KiB: {:.2} KiB per connection",
+                idle.connected, idle.requested, idle.rooms, idle.rss_before_kib, idle.rss_after_kib,
+                idle.kib_per_connection
+            );
+        } else {
+            println!(
+                "{} rooms x {} clients ({}), {} edits/s per client, {:.1} s typing, instances: {}",
+                self.rooms, self.clients_per_room, self.protocol, self.edits_per_sec_per_client,
+                self.typing_secs, self.urls.join(" ")
+            );
+            println!(
+                "sent {} edits ({:.1}/s); {} deliveries ({:.1}/s) of {} expected",
+                self.edits_sent, self.edits_per_sec, self.deliveries, self.deliveries_per_sec,
+                self.expected_deliveries
+            );
+            println!(
+                "latency ms: p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}  (n={})",
+                l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms, l.count
+            );
+            println!(
+                "lost deliveries {}, late-detected {}, unknown markers {}",
+                self.lost_deliveries, self.late_detected, self.unknown_markers
+            );
+            println!(
+                "rooms: {} checked, {} diverged, {} missing edits, {} duplicated edits",
+                self.rooms_checked, self.rooms_diverged, self.rooms_missing_edits,
+                self.rooms_duplicated_edits
+            );
+        }
+        println!(
+            "connections: {} failed to open, {} dropped; protocol errors {}",
+            self.connect_failures, self.disconnects, self.protocol_errors
+        );
+        if let Some(r) = &self.ramp {
+            for s in &r.steps {
+                println!(
+                    "  ramp step: target {:.0}/s  sent {:.0}/s  delivered {:.0}/s  p50 {:.3} p99 {:.3} max {:.3} ms  loadtest cpu {:.0}%",
+                    s.target_edits_per_sec, s.edits_per_sec, s.deliveries_per_sec, s.latency.p50_ms,
+                    s.latency.p99_ms, s.latency.max_ms, s.loadtest_cpu_pct
+                );
+            }
+            println!(
+                "ramp: highest sustained {:.0} edits/s with p99 <= {} ms (stopped: {})",
+                r.max_sustained_edits_per_sec, r.p99_limit_ms, r.stopped_because
+            );
+        }
+        println!("loadtest cpu {:.2} s ({:.0}% of one core)", self.loadtest_cpu_secs, self.loadtest_cpu_pct);
+        if let Some(s) = self.server_cpu_secs {
+            print!("server cpu {s:.2} s");
+            if let Some(r) = self.redis_cpu_secs {
+                print!(" + redis {r:.2} s");
+            }
+            if let Some(k) = self.server_cpu_secs_per_1000_deliveries {
+                print!(" = {k:.4} CPU-s per 1,000 deliveries");
+            }
+            println!();
+        }
+        for f in &self.room_failures {
+            println!("  room {}: {:?}", f.room_id, f.verdict);
+        }
+        for w in &self.warnings {
+            println!("warning: {w}");
+        }
+        println!("result: {}", if self.ok { "OK" } else { "FAILED" });
+    }
+}
