@@ -1,0 +1,13 @@
+//! Integration tests: real server processes on loopback ports, real
+//! Postgres and Redis (a fresh database and key prefix per test), real
+//! WebSocket clients for both protocols.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod durability;
+mod json_protocol;
+mod limits;
+mod rest;
+mod yjs_protocol;
