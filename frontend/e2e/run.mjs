@@ -9,7 +9,7 @@
 // Needs `npm run build` first (the instances serve frontend/dist).
 // Prints PASS/FAIL per scenario and ends with "N passed, M failed".
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, createWriteStream, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import crypto from 'node:crypto';
@@ -72,6 +72,7 @@ class Instance {
     this.name = name;
     this.port = port;
     this.proc = null;
+    this.starts = 0;
   }
 
   get url() {
@@ -79,7 +80,7 @@ class Instance {
   }
 
   async start() {
-    const logFile = createWriteStream(path.join(outDir, `${this.name}.log`), { flags: 'a' });
+    const logFile = createWriteStream(path.join(outDir, `${this.name}.log`), { flags: this.starts++ ? 'a' : 'w' });
     const proc = spawn(BIN, [], {
       env: {
         ...process.env,
@@ -235,6 +236,7 @@ async function scenarioCreateAndJoin({ browser, inst1, inst2 }) {
 
   const marker = `# hello from Alice ${runId}`;
   await typeLine(a.page, marker);
+  await a.page.keyboard.press('Enter'); // keeps A's cursor label off the marker in the screenshot
   await until("A's text in B", async () => (await editorText(b.page))?.includes(marker), 10_000);
 
   // A's cursor, labelled with A's name, in B's editor.
@@ -306,6 +308,7 @@ async function scenarioRestart({ inst1, inst2 }) {
 
 async function main() {
   mkdirSync(outDir, { recursive: true });
+  for (const f of readdirSync(outDir)) if (/^failure-.*\.png$/.test(f)) rmSync(path.join(outDir, f));
   const scenarios = [
     ['A creates a room on instance 1, B joins by share link on instance 2, sees text, cursor and count', scenarioCreateAndJoin],
     ['language change in A reaches B', scenarioLanguage],
