@@ -222,7 +222,10 @@ impl RedisBus {
         }
         self.cancel.cancel();
         let _ = tokio::time::timeout(timeout, self.tasks.wait()).await;
-        let rooms: Vec<RoomId> = lock(&self.inner.local_presence).drain().map(|(r, _)| r).collect();
+        let rooms: Vec<RoomId> = lock(&self.inner.local_presence)
+            .drain()
+            .map(|(r, _)| r)
+            .collect();
         for room in rooms {
             if let Err(e) = self.inner.presence_call(&room, Some(0)).await {
                 tracing::warn!(%room, error = %e, "could not remove presence at shutdown");
@@ -307,7 +310,9 @@ impl Inner {
     /// is given, and returns the room's live total.
     async fn presence_call(&self, room: &RoomId, local: Option<usize>) -> Result<usize, BusError> {
         let mut conn = self.conn().await?;
-        let ttl_ms = u64::try_from(self.presence_ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let ttl_ms = u64::try_from(self.presence_ttl.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let (instance, count) = match local {
             Some(n) => (self.instance_id.as_str(), n),
             None => ("", 0),
@@ -521,4 +526,5 @@ fn backend<E: std::fmt::Display>(context: &str) -> impl Fn(E) -> BusError + '_ {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

@@ -78,7 +78,10 @@ impl PostgresStore {
     /// cannot leave it held on a pooled connection.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(backend("begin migration"))?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(backend("begin migration"))?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await
             .map_err(backend("migration lock"))?;
@@ -127,7 +130,10 @@ impl PostgresStore {
 impl Store for PostgresStore {
     async fn create_room(&self, room: NewRoom<'_>) -> Result<RoomRecord, StoreError> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(backend("begin create"))?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(backend("begin create"))?;
         let row = tx
             .query_opt(
                 &format!(
@@ -196,7 +202,10 @@ impl Store for PostgresStore {
 
     async fn append(&self, id: &RoomId, batch: Batch<'_>) -> Result<u64, StoreError> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(backend("begin append"))?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(backend("begin append"))?;
         // The row first: it locks the room against a concurrent compaction.
         let touched = tx
             .execute(
@@ -232,9 +241,15 @@ impl Store for PostgresStore {
 
     async fn compact(&self, id: &RoomId) -> Result<(), StoreError> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(backend("begin compact"))?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(backend("begin compact"))?;
         let locked = tx
-            .query_opt("SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE", &[&id.as_str()])
+            .query_opt(
+                "SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE",
+                &[&id.as_str()],
+            )
             .await
             .map_err(backend("lock room"))?;
         if locked.is_none() {
@@ -323,6 +338,7 @@ fn micros(us: i64) -> DateTime<Utc> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     //! Against a real Postgres: `PAIRPROG_TEST_PG_URL` names an admin
     //! connection; each test creates (and drops) its own database.
@@ -496,7 +512,10 @@ mod tests {
         assert_eq!(updates.len(), 1, "the log is merged into the snapshot");
         assert_eq!(loaded_text(&store, &id).await, "abücüdü");
         let record = store.room(&id).await.unwrap().unwrap();
-        assert_eq!((record.code.as_str(), record.language.as_str()), ("abücüdü", "rust"));
+        assert_eq!(
+            (record.code.as_str(), record.language.as_str()),
+            ("abücüdü", "rust")
+        );
         // Compacting an empty log or an unknown room is a no-op.
         store.compact(&id).await.unwrap();
         store.compact(&room_id()).await.unwrap();

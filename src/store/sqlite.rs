@@ -156,14 +156,19 @@ impl Store for SqliteStore {
         self.with(move |conn| {
             let tx = conn.transaction().map_err(backend("begin load"))?;
             let exists = tx
-                .query_row("SELECT 1 FROM rooms WHERE id = ?1", [id.as_str()], |_| Ok(()))
+                .query_row("SELECT 1 FROM rooms WHERE id = ?1", [id.as_str()], |_| {
+                    Ok(())
+                })
                 .optional()
                 .map_err(backend("read room"))?
                 .is_some();
             if !exists {
                 return Ok(None);
             }
-            let updates = read_document(&tx, &id)?.into_iter().map(|(_, d)| d).collect();
+            let updates = read_document(&tx, &id)?
+                .into_iter()
+                .map(|(_, d)| d)
+                .collect();
             Ok(Some(updates))
         })
         .await
@@ -248,11 +253,11 @@ impl Store for SqliteStore {
     }
 }
 
-/// The snapshot (log id `None`) then the log rows in order.
-fn read_document(
-    tx: &rusqlite::Transaction<'_>,
-    id: &RoomId,
-) -> Result<Vec<(Option<i64>, Vec<u8>)>, StoreError> {
+/// A stored update with its log id (`None` for the snapshot).
+type Row = (Option<i64>, Vec<u8>);
+
+/// The snapshot then the log rows in order.
+fn read_document(tx: &rusqlite::Transaction<'_>, id: &RoomId) -> Result<Vec<Row>, StoreError> {
     let mut rows = Vec::new();
     let snapshot: Option<Vec<u8>> = tx
         .query_row(
@@ -295,6 +300,7 @@ fn from_micros(us: i64) -> DateTime<Utc> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::domain::Language;
@@ -304,7 +310,8 @@ mod tests {
 
     impl TempDir {
         fn new() -> Self {
-            let dir = std::env::temp_dir().join(format!("pairprog-sqlite-{}", uuid::Uuid::new_v4()));
+            let dir =
+                std::env::temp_dir().join(format!("pairprog-sqlite-{}", uuid::Uuid::new_v4()));
             Self(dir)
         }
     }
@@ -353,7 +360,10 @@ mod tests {
         let store = SqliteStore::open(&dir.0).unwrap();
         let (id, _) = create(&store, "héllo 🙂\n").await;
         let record = store.room(&id).await.unwrap().unwrap();
-        assert_eq!((record.code.as_str(), record.language.as_str()), ("héllo 🙂\n", "python"));
+        assert_eq!(
+            (record.code.as_str(), record.language.as_str()),
+            ("héllo 🙂\n", "python")
+        );
         assert!(store.room(&RoomId::generate()).await.unwrap().is_none());
         assert!(store.load(&RoomId::generate()).await.unwrap().is_none());
         let language = Language::default();
@@ -404,7 +414,10 @@ mod tests {
         assert_eq!(store.load(&id).await.unwrap().unwrap().len(), 1);
         assert_eq!(text(&store, &id).await, "abcü");
         let record = store.room(&id).await.unwrap().unwrap();
-        assert_eq!((record.code.as_str(), record.language.as_str()), ("abcü", "rust"));
+        assert_eq!(
+            (record.code.as_str(), record.language.as_str()),
+            ("abcü", "rust")
+        );
         store.compact(&id).await.unwrap();
         store.compact(&RoomId::generate()).await.unwrap();
 

@@ -313,7 +313,9 @@ impl Subscriber {
         let in_order = seq >= room.next_expected;
         let late_and_unknown = !in_order && seq >= room.delivered_below;
         if !own && (in_order || late_and_unknown) {
-            room.deliver(&BusEvent::Update(bytes::Bytes::copy_from_slice(wire.payload)));
+            room.deliver(&BusEvent::Update(bytes::Bytes::copy_from_slice(
+                wire.payload,
+            )));
         }
         if in_order {
             room.next_expected = seq + 1;
@@ -372,12 +374,7 @@ impl Subscriber {
     /// The updates with sequence `from..=to` that other instances
     /// published, from the stream; `Err` when the stream no longer holds
     /// all of them (trimmed, or lost with a Redis restart).
-    async fn replay(
-        &self,
-        room: &RoomId,
-        from: u64,
-        to: u64,
-    ) -> Result<Vec<bytes::Bytes>, String> {
+    async fn replay(&self, room: &RoomId, from: u64, to: u64) -> Result<Vec<bytes::Bytes>, String> {
         let mut conn = self.inner.conn().await.map_err(|e| e.to_string())?;
         let entries: Vec<(String, Vec<Vec<u8>>)> = redis::cmd("XRANGE")
             .arg(self.inner.keys.stream(room))

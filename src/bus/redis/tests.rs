@@ -15,16 +15,20 @@ use super::*;
 static PUBSUB_CUTS: RwLock<()> = RwLock::const_new(());
 
 fn redis_url() -> String {
-    std::env::var("PAIRPROG_TEST_REDIS_URL").expect(
-        "PAIRPROG_TEST_REDIS_URL must name a Redis (eval \"$(scripts/services.sh env)\")",
-    )
+    std::env::var("PAIRPROG_TEST_REDIS_URL")
+        .expect("PAIRPROG_TEST_REDIS_URL must name a Redis (eval \"$(scripts/services.sh env)\")")
 }
 
 fn prefix() -> String {
     format!("pp-test-{}", uuid::Uuid::new_v4().simple())
 }
 
-async fn bus_with(prefix: &str, instance: &str, ttl: Duration, heartbeat: Duration) -> Arc<RedisBus> {
+async fn bus_with(
+    prefix: &str,
+    instance: &str,
+    ttl: Duration,
+    heartbeat: Duration,
+) -> Arc<RedisBus> {
     RedisBus::connect(
         &redis_url(),
         4,
@@ -39,7 +43,13 @@ async fn bus_with(prefix: &str, instance: &str, ttl: Duration, heartbeat: Durati
 }
 
 async fn bus(prefix: &str, instance: &str) -> Arc<RedisBus> {
-    bus_with(prefix, instance, Duration::from_secs(30), Duration::from_secs(10)).await
+    bus_with(
+        prefix,
+        instance,
+        Duration::from_secs(30),
+        Duration::from_secs(10),
+    )
+    .await
 }
 
 async fn plain() -> redis::aio::MultiplexedConnection {
@@ -152,8 +162,16 @@ async fn an_update_from_a_reaches_b_once_and_not_a() {
     }
     assert_eq!(updates(&mut sub_b, sent.len()).await, sent);
     // Nothing more: no duplicates at B, nothing echoed to A.
-    assert!(next_event(&mut sub_b, Duration::from_millis(300)).await.is_none());
-    assert!(next_event(&mut sub_a, Duration::from_millis(10)).await.is_none());
+    assert!(
+        next_event(&mut sub_b, Duration::from_millis(300))
+            .await
+            .is_none()
+    );
+    assert!(
+        next_event(&mut sub_a, Duration::from_millis(10))
+            .await
+            .is_none()
+    );
     // The sequence (and the stream) hold all of them.
     assert_eq!(seq_of(&prefix, &room).await, 20);
     a.ping().await.unwrap();
@@ -167,15 +185,25 @@ async fn awareness_cursor_and_presence_events_are_relayed() {
     let room = RoomId::generate();
     let mut sub_b = b.subscribe(&room).await.unwrap();
     a.publish(&room, Outgoing::Awareness(Bytes::from_static(b"aw")));
-    a.publish(&room, Outgoing::Cursor(Bytes::from_static(b"{\"cursor\":1}")));
+    a.publish(
+        &room,
+        Outgoing::Cursor(Bytes::from_static(b"{\"cursor\":1}")),
+    );
     a.publish(&room, Outgoing::Presence { joined: true });
     a.publish(&room, Outgoing::Presence { joined: false });
     let mut got = Vec::new();
     for _ in 0..4 {
-        got.push(next_event(&mut sub_b, Duration::from_secs(5)).await.expect("event"));
+        got.push(
+            next_event(&mut sub_b, Duration::from_secs(5))
+                .await
+                .expect("event"),
+        );
     }
     let described: Vec<String> = got.iter().map(|e| format!("{e:?}")).collect();
-    assert!(matches!(&got[0], BusEvent::Awareness(b) if b.as_ref() == b"aw"), "{described:?}");
+    assert!(
+        matches!(&got[0], BusEvent::Awareness(b) if b.as_ref() == b"aw"),
+        "{described:?}"
+    );
     assert!(matches!(&got[1], BusEvent::Cursor(b) if b.as_ref() == b"{\"cursor\":1}"));
     assert!(matches!(got[2], BusEvent::Presence { joined: true }));
     assert!(matches!(got[3], BusEvent::Presence { joined: false }));
@@ -219,7 +247,11 @@ async fn a_lost_message_is_repaired_from_the_stream() {
     let got = updates(&mut sub_b, 3).await;
     assert_eq!(got, [&b"two"[..], b"three", b"four"]);
     assert!(b.gaps_repaired() >= 1);
-    assert!(next_event(&mut sub_b, Duration::from_millis(200)).await.is_none());
+    assert!(
+        next_event(&mut sub_b, Duration::from_millis(200))
+            .await
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -241,7 +273,11 @@ async fn updates_sent_while_pubsub_is_cut_arrive_after_reconnect() {
     wait_for_seq(&prefix, &room, 30).await;
     // Whether they arrive live or replayed, each arrives once, in order.
     assert_eq!(updates(&mut sub_b, 20).await, sent[10..]);
-    assert!(next_event(&mut sub_b, Duration::from_millis(300)).await.is_none());
+    assert!(
+        next_event(&mut sub_b, Duration::from_millis(300))
+            .await
+            .is_none()
+    );
     // And live traffic flows again.
     a.publish(&room, Outgoing::Cursor(Bytes::from_static(b"c")));
     let event = next_event(&mut sub_b, Duration::from_secs(10)).await;
@@ -266,7 +302,9 @@ async fn a_trimmed_stream_yields_resync() {
         .await
         .unwrap();
     a.publish(&room, Outgoing::Update(Bytes::from_static(b"after")));
-    let first = timeout(Duration::from_secs(10), sub_b.events.recv()).await.unwrap();
+    let first = timeout(Duration::from_secs(10), sub_b.events.recv())
+        .await
+        .unwrap();
     assert!(matches!(first, Some(BusEvent::Resync)), "{first:?}");
     assert_eq!(updates(&mut sub_b, 1).await, [Bytes::from_static(b"after")]);
     assert!(b.resyncs() >= 1);
@@ -292,7 +330,9 @@ async fn redis_losing_its_data_yields_resync_after_reconnect() {
         .query_async::<i64>(&mut conn)
         .await
         .unwrap();
-    let event = timeout(Duration::from_secs(10), sub_b.events.recv()).await.unwrap();
+    let event = timeout(Duration::from_secs(10), sub_b.events.recv())
+        .await
+        .unwrap();
     assert!(matches!(event, Some(BusEvent::Resync)), "{event:?}");
     // The sequence restarts at 1 and flows again.
     a.publish(&room, Outgoing::Update(Bytes::from_static(b"fresh")));
