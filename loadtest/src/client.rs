@@ -297,7 +297,12 @@ async fn drive(spec: &ClientSpec, shared: &Shared, phase: &mut watch::Receiver<P
                 shared.counters.sent.fetch_add(1, Ordering::Relaxed);
                 ws.send(msg).await?;
             }
-            _ = phase.changed() => {}
+            changed = phase.changed() => {
+                // The run is gone: stop as if it said Done.
+                if changed.is_err() {
+                    break;
+                }
+            }
         }
     }
 
