@@ -20,7 +20,7 @@ export function ShareButtons({ roomId }: { roomId: string }) {
 
   return (
     <span className="share">
-      <button type="button" className="button small" data-testid="copy-id" onClick={() => void copy('id')}>
+      <button type="button" className="button small copy-id" data-testid="copy-id" onClick={() => void copy('id')}>
         {copied === 'id' ? 'Copied!' : 'Copy id'}
       </button>
       <button type="button" className="button small primary" data-testid="copy-link" onClick={() => void copy('link')}>
