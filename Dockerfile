@@ -14,16 +14,9 @@
 ############################ front end ############################
 FROM node:20-bookworm-slim AS frontend
 WORKDIR /src/frontend
-# Manifests first: the install is cached until package*.json change.
-# `npm ci` may refuse the lock file when a dependency declares an optional
-# dependency that the registry does not have (vite 8.4 does:
-# napi-windows-process-start-time), so the lock can never list it; then
-# `npm install` (which skips it) is used, and `cmp` fails the build if it
-# had to change the lock, so the install stays exactly as locked.
+# Manifests first: `npm ci` is cached until package*.json change.
 COPY frontend/package.json frontend/package-lock.json ./
-RUN cp package-lock.json /tmp/package-lock.json \
-    && { npm ci --no-audit --no-fund || npm install --no-audit --no-fund; } \
-    && cmp package-lock.json /tmp/package-lock.json
+RUN npm ci --no-audit --no-fund
 COPY frontend/ ./
 RUN npm run build
 
