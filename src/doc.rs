@@ -164,3 +164,62 @@ mod tests {
         assert_eq!(merged.language.as_deref(), Some("rust"));
     }
 }
+
+#[cfg(test)]
+mod pending_tests {
+    use super::*;
+
+    #[test]
+    fn effective_update_includes_a_delete_that_arrived_before_its_insert() {
+        let a = new_doc();
+        let ta = a.get_or_insert_text(CODE);
+        let insert = {
+            let mut txn = a.transact_mut();
+            ta.insert(&mut txn, 0, "abc");
+            txn.encode_update_v1()
+        };
+        let delete = {
+            let mut txn = a.transact_mut();
+            ta.remove_range(&mut txn, 1, 1);
+            txn.encode_update_v1()
+        };
+        let main = new_doc();
+        assert!(apply_update(&main, &delete).unwrap().is_none());
+        let effective = apply_update(&main, &insert).unwrap().unwrap();
+        assert_eq!(text(&main), "ac");
+        let follower = new_doc();
+        apply_update(&follower, &effective).unwrap();
+        assert_eq!(text(&follower), "ac");
+    }
+}
+
+#[cfg(test)]
+mod pending_insert_tests {
+    use super::*;
+
+    #[test]
+    fn effective_update_includes_an_insert_that_waited_for_its_dependency() {
+        let a = new_doc();
+        let ta = a.get_or_insert_text(CODE);
+        let first = {
+            let mut txn = a.transact_mut();
+            ta.insert(&mut txn, 0, "abc");
+            txn.encode_update_v1()
+        };
+        let b = new_doc();
+        apply_update(&b, &first).unwrap();
+        let tb = b.get_or_insert_text(CODE);
+        let second = {
+            let mut txn = b.transact_mut();
+            tb.insert(&mut txn, 3, "XY");
+            txn.encode_update_v1()
+        };
+        let main = new_doc();
+        assert!(apply_update(&main, &second).unwrap().is_none());
+        let effective = apply_update(&main, &first).unwrap().unwrap();
+        assert_eq!(text(&main), "abcXY");
+        let follower = new_doc();
+        apply_update(&follower, &effective).unwrap();
+        assert_eq!(text(&follower), "abcXY");
+    }
+}

@@ -55,7 +55,8 @@ pub struct RedisSettings {
     /// Prefix of every key and channel, so several deployments (or tests)
     /// can share one Redis.
     pub prefix: String,
-    /// Entries kept in each room's update stream (the gap-repair window).
+    /// Entries kept in each room's update stream: the gap-repair window,
+    /// and the tail a cold room merges on top of what Postgres holds.
     pub stream_max_len: usize,
 }
 
@@ -113,7 +114,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("database.pool_size", "16"),
     ("redis.pool_size", "16"),
     ("redis.prefix", "pairprog"),
-    ("redis.stream_max_len", "10000"),
+    ("redis.stream_max_len", "2000"),
     ("persist.flush_interval_ms", "500"),
     ("persist.compact_every", "200"),
     ("presence.ttl_secs", "30"),

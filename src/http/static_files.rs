@@ -20,7 +20,9 @@ const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>pairprog</tit
 
 pub fn service(dir: &Path) -> Router {
     let router = if dir.join("index.html").is_file() {
-        let spa = ServeDir::new(dir).not_found_service(ServeFile::new(dir.join("index.html")));
+        // `fallback`, not `not_found_service`: a client-side route like
+        // `/r/{roomId}` is the app, answered 200.
+        let spa = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
         Router::new().fallback_service(spa)
     } else {
         Router::new().fallback(|| async { Html(NOT_BUILT) })

@@ -14,7 +14,7 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, ReadTxn, Transact};
 
-use super::json_sync::JsonShadow;
+use super::json_sync::{EditRefused, JsonShadow};
 use super::{
     CloseReason, Command, Frame, JoinError, Joined, LiveSnapshot, PeerId, PeerKind, Shared,
     messages,
@@ -420,10 +420,20 @@ impl Room {
         let Some(shadow) = p.shadow.as_mut() else {
             return;
         };
-        let edit = shadow.edit_to(&code);
-        if let Some(update) = edit {
-            if !self.local_update(peer, &update, cursor) {
-                return;
+        match shadow.edit_to(&code) {
+            Ok(Some(update)) => {
+                if !self.local_update(peer, &update, cursor) {
+                    return;
+                }
+            }
+            Ok(None) => {}
+            Err(EditRefused) => {
+                self.shared.metrics.reject("edit_refused");
+                let error = messages::error(
+                    "edit_refused",
+                    "the edit could not be merged; the current text follows",
+                );
+                self.send_to(peer, Frame::Text(error));
             }
         }
         // Level the client's fork with the room; if others' edits were

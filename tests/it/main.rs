@@ -6,6 +6,7 @@
 
 mod support;
 
+mod cluster;
 mod durability;
 mod json_protocol;
 mod limits;

@@ -228,6 +228,23 @@ impl Subscriber {
         }
         match self.current_seq(&room).await {
             Ok(seq) => {
+                // The stream tail is the cache of what Postgres may not hold
+                // yet (other instances flush in batches): hand it to the
+                // room, which merges it after loading from the store.
+                match self.tail(&room, seq).await {
+                    Ok(tail) => {
+                        for update in tail {
+                            let _ = tx.send(BusEvent::Update(update));
+                        }
+                    }
+                    Err(why) => {
+                        tracing::warn!(%room, %why, "cannot read the stream tail");
+                        if alive && let Some(sink) = self.sink.as_mut() {
+                            let _ = timeout(COMMAND_TIMEOUT, sink.unsubscribe(&channel)).await;
+                        }
+                        return (Err(BusError::Backend(why)), alive);
+                    }
+                }
                 self.rooms.insert(
                     channel,
                     Room {
@@ -410,6 +427,31 @@ impl Subscriber {
             }
         }
         Ok(missing)
+    }
+
+    /// Every update the stream still holds up to sequence `to`, whoever
+    /// published it.
+    async fn tail(&self, room: &RoomId, to: u64) -> Result<Vec<bytes::Bytes>, String> {
+        if to == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.inner.conn().await.map_err(|e| e.to_string())?;
+        let entries: Vec<(String, Vec<Vec<u8>>)> = redis::cmd("XRANGE")
+            .arg(self.inner.keys.stream(room))
+            .arg("-")
+            .arg(format!("{to}-0"))
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| format!("reading the stream: {e}"))?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(_, fields)| {
+                fields
+                    .chunks_exact(2)
+                    .find(|pair| pair[0].as_slice() == b"d")
+                    .map(|pair| bytes::Bytes::copy_from_slice(&pair[1]))
+            })
+            .collect())
     }
 
     async fn current_seq(&self, room: &RoomId) -> Result<u64, BusError> {

@@ -2,6 +2,7 @@
 //! WebSocket clients for both protocols.
 
 pub mod json_client;
+pub mod nginx;
 pub mod server;
 pub mod yjs_client;
 
@@ -31,10 +32,18 @@ where
     }
 }
 
+/// Tests that cut every pub/sub connection on the shared Redis take this
+/// exclusively; tests whose instances use Redis take it shared.
+pub static PUBSUB_CUTS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 pub fn random_suffix() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
     (0..10)
         .map(|_| (b'a' + rng.random_range(0..26)) as char)
         .collect()
+}
+
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

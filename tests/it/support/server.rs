@@ -1,7 +1,6 @@
 //! Real `pairprog` processes on loopback ports: embedded (SQLite) or
 //! scaled out (a fresh Postgres database and Redis prefix per cluster).
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -134,7 +133,7 @@ impl Server {
             .env("PAIRPROG__SERVER__DRAIN_SECS", "0")
             .env("PAIRPROG__SERVER__STATIC_DIR", "/nonexistent")
             .env("PAIRPROG__LIMITS__ROOMS_PER_MINUTE", "1000")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("PAIRPROG_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .envs(backing.env.iter().map(|(k, v)| (k, v)))
             .envs(extra.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
@@ -251,7 +250,3 @@ impl Cluster {
     }
 }
 
-#[allow(dead_code)]
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}

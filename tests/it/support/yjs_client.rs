@@ -130,6 +130,36 @@ impl YjsClient {
         self.send_update(update);
     }
 
+    /// Removes the whole character at `char_index` (never half of a
+    /// surrogate pair), deciding and deleting under one lock.
+    pub fn delete_char(&self, char_index: usize) {
+        let update = {
+            let awareness = self.awareness.lock().unwrap();
+            let doc = awareness.doc();
+            let code = doc.get_or_insert_text("code");
+            let mut txn = doc.transact_mut();
+            let text = code.get_string(&txn);
+            let count = text.chars().count();
+            if count == 0 {
+                return;
+            }
+            let at = char_index % count;
+            let offset: usize = text.chars().take(at).map(char::len_utf16).sum();
+            let width = text.chars().nth(at).map_or(0, char::len_utf16);
+            code.remove_range(&mut txn, offset as u32, width as u32);
+            txn.encode_update_v1()
+        };
+        self.send_update(update);
+    }
+
+    /// Length in UTF-16 units.
+    pub fn len(&self) -> u32 {
+        let awareness = self.awareness.lock().unwrap();
+        let doc = awareness.doc();
+        let code = doc.get_or_insert_text("code");
+        code.len(&doc.transact())
+    }
+
     pub fn append(&self, chunk: &str) {
         let len = {
             let awareness = self.awareness.lock().unwrap();
