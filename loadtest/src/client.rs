@@ -14,6 +14,7 @@ use serde::Deserialize;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::json_text::JsonText;
 use crate::marker::{self, MAX_MARKER_LEN, Marker};
@@ -125,7 +126,13 @@ async fn connect(spec: &ClientSpec, shared: &Shared) -> anyhow::Result<Ws> {
     let _permit = shared.connect_limit.acquire().await?;
     let (ws, _) = timeout(
         CONNECT_TIMEOUT,
-        tokio_tungstenite::connect_async_with_config(url.as_str(), None, true),
+        // tungstenite zeroes its whole read buffer (128 KiB by default) on
+        // every read; frames here are small.
+        tokio_tungstenite::connect_async_with_config(
+            url.as_str(),
+            Some(WebSocketConfig::default().read_buffer_size(8 * 1024)),
+            true,
+        ),
     )
     .await
     .map_err(|_| anyhow::anyhow!("connect {url}: timed out"))?

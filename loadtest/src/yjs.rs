@@ -1,17 +1,71 @@
 //! A y-websocket peer (sans-IO): a `yrs::Doc` whose text `code` we type
-//! into, the sync handshake, and the text inserted by remote updates (where
-//! receivers look for new markers).
+//! into, the sync handshake, and the strings carried by remote updates
+//! (where receivers look for new markers).
+//!
+//! The strings are read straight from each update's encoding rather than
+//! from a text observer: `TextEvent::delta` walks the whole text from its
+//! start on every event, which made the load generator, not the server, the
+//! bottleneck in a 100-person room.
 
-use std::sync::{Arc, Mutex};
-
+use yrs::block::{BLOCK_GC_REF_NUMBER, BLOCK_SKIP_REF_NUMBER, ItemContent};
+use yrs::encoding::read::Read;
 use yrs::sync::{Message, SyncMessage};
-use yrs::updates::decoder::Decode;
+use yrs::updates::decoder::{Decode, Decoder, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{
-    Any, Assoc, Doc, GetString, IndexedSequence, Observable, OffsetKind, Options, Out, ReadTxn,
-    StickyIndex, Text, TextRef, Transact, Update,
+    Assoc, Doc, GetString, IndexedSequence, OffsetKind, Options, ReadTxn, StickyIndex, Text,
+    TextRef, Transact, Update,
 };
-use yrs::types::Delta;
+
+/// Item flags of the update encoding (yrs `block::HAS_*`).
+const HAS_ORIGIN: u8 = 0b1000_0000;
+const HAS_RIGHT_ORIGIN: u8 = 0b0100_0000;
+const HAS_PARENT_SUB: u8 = 0b0010_0000;
+
+/// Calls `f` with every string inserted by a v1-encoded update (all text
+/// items it carries, whether or not we knew them already).
+pub fn update_strings(update: &[u8], mut f: impl FnMut(&str)) -> Result<(), yrs::encoding::read::Error> {
+    let mut d = DecoderV1::from(update);
+    let clients: u32 = d.read_var()?;
+    for _ in 0..clients {
+        let blocks: u32 = d.read_var()?;
+        let _client = d.read_client()?;
+        let _clock: u32 = d.read_var()?;
+        for _ in 0..blocks {
+            match d.read_info()? {
+                BLOCK_SKIP_REF_NUMBER => {
+                    let _: u32 = d.read_var()?;
+                }
+                BLOCK_GC_REF_NUMBER => {
+                    let _ = d.read_len()?;
+                }
+                info => {
+                    let cant_copy_parent_info = info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0;
+                    if info & HAS_ORIGIN != 0 {
+                        d.read_left_id()?;
+                    }
+                    if info & HAS_RIGHT_ORIGIN != 0 {
+                        d.read_right_id()?;
+                    }
+                    if cant_copy_parent_info {
+                        if d.read_parent_info()? {
+                            d.read_string()?;
+                        } else {
+                            d.read_left_id()?;
+                        }
+                        if info & HAS_PARENT_SUB != 0 {
+                            d.read_string()?;
+                        }
+                    }
+                    if let ItemContent::String(s) = ItemContent::decode(&mut d, info)? {
+                        f(s.as_str());
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
 
 use crate::typist::Edit;
 
@@ -26,9 +80,9 @@ pub enum PeerError {
 pub struct YjsPeer {
     doc: Doc,
     text: TextRef,
-    /// Text inserted by remote transactions since the last `take_inserted`,
-    /// chunks separated by NUL (which never occurs in a marker).
-    inserted: Arc<Mutex<String>>,
+    /// Strings carried by remote updates since the last `take_inserted`,
+    /// separated by NUL (which never occurs in a marker).
+    inserted: String,
     cursor: Option<StickyIndex>,
     synced: bool,
 }
@@ -43,21 +97,7 @@ impl YjsPeer {
     pub fn new() -> Self {
         let doc = Doc::with_options(Options { offset_kind: OffsetKind::Utf16, ..Options::default() });
         let text = doc.get_or_insert_text("code");
-        let inserted = Arc::new(Mutex::new(String::new()));
-        let sink = inserted.clone();
-        text.observe("loadtest", move |txn, event| {
-            if txn.origin().is_some() {
-                return; // our own edits carry an origin
-            }
-            let mut buf = sink.lock().unwrap_or_else(|e| e.into_inner());
-            for d in event.delta(txn) {
-                if let Delta::Inserted(Out::Any(Any::String(s)), _) = d {
-                    buf.push_str(s);
-                    buf.push('\0');
-                }
-            }
-        });
-        Self { doc, text, inserted, cursor: None, synced: false }
+        Self { doc, text, inserted: String::new(), cursor: None, synced: false }
     }
 
     /// The first frame to send: sync step 1 with our state vector.
@@ -91,6 +131,12 @@ impl YjsPeer {
     }
 
     fn apply(&mut self, update: &[u8]) -> Result<(), PeerError> {
+        let buf = &mut self.inserted;
+        update_strings(update, |s| {
+            buf.push_str(s);
+            buf.push('\0');
+        })
+        .map_err(|e| PeerError::Decode(e.to_string()))?;
         let update = Update::decode_v1(update).map_err(|e| PeerError::Decode(e.to_string()))?;
         self.doc
             .transact_mut()
@@ -99,15 +145,14 @@ impl YjsPeer {
     }
 
     /// Runs `f` over the text remote updates inserted since the last call.
-    pub fn take_inserted(&self, f: impl FnOnce(&str)) {
-        let mut buf = self.inserted.lock().unwrap_or_else(|e| e.into_inner());
-        f(&buf);
-        buf.clear();
+    pub fn take_inserted(&mut self, f: impl FnOnce(&str)) {
+        f(&self.inserted);
+        self.inserted.clear();
     }
 
     /// Types `edit` at our cursor and returns the update frame to send.
     pub fn type_edit(&mut self, edit: &Edit) -> Vec<u8> {
-        let mut txn = self.doc.transact_mut_with("loadtest");
+        let mut txn = self.doc.transact_mut();
         let len = self.text.len(&txn);
         let mut at = self
             .cursor
@@ -188,6 +233,19 @@ mod tests {
         a.take_inserted(|s| from_b = marker::all_in(s));
         assert_eq!(from_b.len(), 30);
         assert!(from_b.iter().all(|m| m.client == 2));
+        // A whole-state update of both clients' items (what a step 2 is).
+        let full = a.doc.transact().encode_state_as_update_v1(&yrs::StateVector::default());
+        let mut all = Vec::new();
+        update_strings(&full, |s| all.extend(marker::all_in(s))).unwrap();
+        all.sort();
+        assert_eq!(all, markers);
+    }
+
+    #[test]
+    fn garbage_updates_are_errors_not_panics() {
+        assert!(update_strings(&[5, 1, 2], |_| {}).is_err());
+        let mut p = YjsPeer::new();
+        assert!(p.handle(&[0, 2, 3, 1, 2, 3], &mut Vec::new()).is_err());
     }
 
     #[test]
