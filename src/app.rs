@@ -51,7 +51,6 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let settings = Arc::new(settings);
-        let metrics = Arc::new(Metrics::new());
         let instance_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
         let (store, bus): (Arc<dyn Store>, Arc<dyn Bus>) = match (
             &settings.database.url,
@@ -78,6 +77,7 @@ impl Application {
                 (Arc::new(store), Arc::new(LocalBus::new()))
             }
         };
+        let metrics = Arc::new(Metrics::new().with_bus(bus.clone()));
         let hub = Hub::new(store, bus, settings.clone(), metrics.clone());
         let addr = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&addr)
@@ -130,7 +130,10 @@ impl Application {
         let mode = stop.await;
         draining.store(true, Ordering::Release);
         if mode == Stop::Drain && settings.server.drain_secs > 0 {
-            tracing::info!(secs = settings.server.drain_secs, "draining: /readyz is 503, sockets still served");
+            tracing::info!(
+                secs = settings.server.drain_secs,
+                "draining: /readyz is 503, sockets still served"
+            );
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(settings.server.drain_secs)) => {}
                 _ = stop_now => tracing::info!("second signal: stopping now"),
@@ -139,6 +142,7 @@ impl Application {
         let timeout = Duration::from_secs(settings.server.shutdown_timeout_secs);
         tracing::info!("persisting rooms and closing sockets with 1012");
         hub.shutdown(timeout).await;
+        hub.bus().shutdown(timeout).await;
         closed.cancel();
         match tokio::time::timeout(timeout, server).await {
             Ok(Ok(result)) => result,

@@ -6,9 +6,7 @@
 //! documents through here, so the layout is defined once.
 
 use yrs::updates::decoder::Decode;
-use yrs::{
-    Doc, GetString, Map, Options, OffsetKind, ReadTxn, StateVector, Text, Transact, Update,
-};
+use yrs::{Doc, GetString, Map, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
 
 pub const CODE: &str = "code";
 pub const META: &str = "meta";
@@ -77,7 +75,8 @@ pub fn set_language(doc: &Doc, language: &str) -> Vec<u8> {
 }
 
 pub fn full_state(doc: &Doc) -> Vec<u8> {
-    doc.transact().encode_state_as_update_v1(&StateVector::default())
+    doc.transact()
+        .encode_state_as_update_v1(&StateVector::default())
 }
 
 /// Builds a document from stored updates (snapshot first, then the log).

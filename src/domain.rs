@@ -87,7 +87,9 @@ impl Language {
         let comment = match self.0.as_str() {
             "python" | "ruby" | "shell" | "bash" | "r" | "yaml" | "perl" => "#",
             "sql" | "lua" | "haskell" => "--",
-            "html" | "xml" | "markdown" => return "<!-- Welcome to the collaborative coding room! -->\n".into(),
+            "html" | "xml" | "markdown" => {
+                return "<!-- Welcome to the collaborative coding room! -->\n".into();
+            }
             _ => "//",
         };
         format!("{comment} Welcome to the collaborative coding room!\n")

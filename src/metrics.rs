@@ -1,7 +1,12 @@
 //! Prometheus metrics, named `pairprog_*`. Room and connection gauges are
 //! here so a leak shows on a dashboard before it shows in memory.
 
+use std::sync::Arc;
+
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -96,7 +101,17 @@ impl Metrics {
             "HTTP requests answered, by status class",
             metrics.http_requests.clone(),
         );
-        Self { registry, ..metrics }
+        Self {
+            registry,
+            ..metrics
+        }
+    }
+
+    /// Exports the bus's own counters (gap repairs, resyncs) on each scrape.
+    pub fn with_bus(mut self, bus: Arc<dyn crate::bus::Bus>) -> Self {
+        self.registry
+            .register_collector(Box::new(BusCollector(bus)));
+        self
     }
 
     pub fn reject(&self, reason: &'static str) {
@@ -120,5 +135,36 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+struct BusCollector(Arc<dyn crate::bus::Bus>);
+
+impl std::fmt::Debug for BusCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BusCollector")
+    }
+}
+
+impl Collector for BusCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let stats = self.0.stats();
+        for (name, help, value) in [
+            (
+                "bus_gaps_repaired",
+                "Sequence gaps in a room's bus messages repaired from the Redis stream",
+                stats.gaps_repaired,
+            ),
+            (
+                "bus_stream_resyncs",
+                "Rooms told by the bus to re-merge from the store (gap beyond the stream)",
+                stats.resyncs,
+            ),
+        ] {
+            let counter = ConstCounter::new(value);
+            let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
+            counter.encode(metric)?;
+        }
+        Ok(())
     }
 }

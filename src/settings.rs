@@ -184,10 +184,16 @@ impl Settings {
         let positive = [
             ("limits.max_frame_bytes", self.limits.max_frame_bytes as u64),
             ("limits.max_doc_bytes", self.limits.max_doc_bytes as u64),
-            ("limits.max_conns_per_room", self.limits.max_conns_per_room as u64),
+            (
+                "limits.max_conns_per_room",
+                self.limits.max_conns_per_room as u64,
+            ),
             ("limits.msgs_per_sec", u64::from(self.limits.msgs_per_sec)),
             ("limits.msg_burst", u64::from(self.limits.msg_burst)),
-            ("limits.rooms_per_minute", u64::from(self.limits.rooms_per_minute)),
+            (
+                "limits.rooms_per_minute",
+                u64::from(self.limits.rooms_per_minute),
+            ),
             ("limits.send_queue", self.limits.send_queue as u64),
             ("persist.flush_interval_ms", self.persist.flush_interval_ms),
             ("persist.compact_every", self.persist.compact_every),

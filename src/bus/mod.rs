@@ -35,10 +35,21 @@ pub enum BusEvent {
     Update(Bytes),
     Awareness(Bytes),
     Cursor(Bytes),
-    Presence { joined: bool },
+    Presence {
+        joined: bool,
+    },
     /// Messages may have been lost beyond repair (subscription dropped,
     /// stream trimmed, Redis restarted): merge the stored state again.
     Resync,
+}
+
+/// Counters a bus keeps about its own repairs, exported as metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BusStats {
+    /// Sequence gaps repaired from the stream.
+    pub gaps_repaired: u64,
+    /// Rooms told to re-merge from the store.
+    pub resyncs: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,4 +82,12 @@ pub trait Bus: Send + Sync + 'static {
     async fn presence(&self, room: &RoomId) -> Result<usize, BusError>;
 
     async fn ping(&self) -> Result<(), BusError>;
+
+    fn stats(&self) -> BusStats {
+        BusStats::default()
+    }
+
+    /// Publishes what is still queued and withdraws this instance's
+    /// presence, within `timeout`. Called once on graceful shutdown.
+    async fn shutdown(&self, _timeout: std::time::Duration) {}
 }

@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::{Bus, BusError, BusEvent, Outgoing, Subscription};
+use super::{Bus, BusError, BusEvent, BusStats, Outgoing, Subscription};
 use crate::domain::RoomId;
 
 mod subscriber;
@@ -289,6 +289,17 @@ impl Bus for RedisBus {
 
     async fn ping(&self) -> Result<(), BusError> {
         self.inner.ping().await
+    }
+
+    fn stats(&self) -> BusStats {
+        BusStats {
+            gaps_repaired: self.gaps_repaired(),
+            resyncs: self.resyncs(),
+        }
+    }
+
+    async fn shutdown(&self, timeout: Duration) {
+        RedisBus::shutdown(self, timeout).await;
     }
 }
 

@@ -31,7 +31,9 @@ async fn autocomplete(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Suggestion>, ApiError> {
     let request: Request = json_body(body)?.ok_or_else(|| {
-        ApiError::Unprocessable("a JSON body with code, cursorPosition and language is required".into())
+        ApiError::Unprocessable(
+            "a JSON body with code, cursorPosition and language is required".into(),
+        )
     })?;
     let language =
         Language::parse(&request.language).map_err(|e| ApiError::Unprocessable(e.to_string()))?;

@@ -44,7 +44,9 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let word = |ok: bool| if ok { "ok" } else { "unavailable" };
     (
         status,
-        Json(json!({"status": word(store_ok && bus_ok), "store": word(store_ok), "bus": word(bus_ok)})),
+        Json(
+            json!({"status": word(store_ok && bus_ok), "store": word(store_ok), "bus": word(bus_ok)}),
+        ),
     )
 }
 

@@ -49,7 +49,10 @@ pub fn router(state: AppState) -> Router {
         .merge(ws_json::router())
         .layer(DefaultBodyLimit::max(body_limit))
         .fallback_service(static_files::service(&state.settings.server.static_dir))
-        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
         .with_state(state)
 }
 

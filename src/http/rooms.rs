@@ -119,7 +119,9 @@ async fn create_room(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Internal("room id collisions, three in a row".into()))
+    Err(ApiError::Internal(
+        "room id collisions, three in a row".into(),
+    ))
 }
 
 async fn get_room(

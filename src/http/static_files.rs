@@ -35,7 +35,11 @@ pub fn service(dir: &Path) -> Router {
 async fn cache_headers(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     // Unknown API or socket paths are errors, never the app's index.
-    if ["/api/", "/ws/", "/yjs/"].iter().any(|p| path.starts_with(p)) || path == "/api" {
+    if ["/api/", "/ws/", "/yjs/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+        || path == "/api"
+    {
         return ApiError::NotFound(format!("no route for {path}")).into_response();
     }
     let mut response = next.run(request).await;

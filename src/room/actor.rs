@@ -129,9 +129,8 @@ impl Room {
         mut subscription: Subscription,
     ) {
         let settings = self.shared.settings.clone();
-        let mut tick = tokio::time::interval(Duration::from_millis(
-            settings.persist.flush_interval_ms,
-        ));
+        let mut tick =
+            tokio::time::interval(Duration::from_millis(settings.persist.flush_interval_ms));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut flights: JoinSet<FlushResult> = JoinSet::new();
         loop {
@@ -247,11 +246,11 @@ impl Room {
                 let sv = self.doc().transact().state_vector();
                 let step1 = Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1();
                 let _ = peer.tx.try_send(Frame::Binary(step1.into()));
-                if let Ok(update) = self.awareness.update() {
-                    if !update.clients.is_empty() {
-                        let frame = Message::Awareness(update).encode_v1();
-                        let _ = peer.tx.try_send(Frame::Binary(frame.into()));
-                    }
+                if let Ok(update) = self.awareness.update()
+                    && !update.clients.is_empty()
+                {
+                    let frame = Message::Awareness(update).encode_v1();
+                    let _ = peer.tx.try_send(Frame::Binary(frame.into()));
                 }
             }
             PeerKind::Json => {
@@ -477,7 +476,8 @@ impl Room {
                 .publish(&self.id, Outgoing::Update(update.clone()));
         }
         if self.peers.iter().any(|p| p.kind == PeerKind::Yjs) {
-            let frame = Bytes::from(Message::Sync(SyncMessage::Update(update.to_vec())).encode_v1());
+            let frame =
+                Bytes::from(Message::Sync(SyncMessage::Update(update.to_vec())).encode_v1());
             self.send_yjs_except(origin, &frame);
         }
         if self
@@ -512,10 +512,10 @@ impl Room {
                 Err(e) => warn!(error = %e, "undecodable update from the bus"),
             },
             BusEvent::Awareness(frame) => {
-                if let Ok(Message::Awareness(update)) = Message::decode_v1(&frame) {
-                    if self.awareness.apply_update(update).is_ok() {
-                        self.send_yjs_except(None, &frame);
-                    }
+                if let Ok(Message::Awareness(update)) = Message::decode_v1(&frame)
+                    && self.awareness.apply_update(update).is_ok()
+                {
+                    self.send_yjs_except(None, &frame);
                 }
             }
             BusEvent::Cursor(frame) => self.send_json_except(None, &frame),
@@ -563,7 +563,9 @@ impl Room {
             .awareness
             .iter()
             .filter(|(id, state)| {
-                *id != own && state.data.is_some() && now.saturating_sub(state.last_updated) > ttl_ms
+                *id != own
+                    && state.data.is_some()
+                    && now.saturating_sub(state.last_updated) > ttl_ms
             })
             .map(|(id, _)| id)
             .collect();
@@ -585,23 +587,25 @@ impl Room {
     }
 
     fn send_to(&mut self, peer: PeerId, frame: Frame) {
-        if let Some(index) = self.peers.iter().position(|p| p.id == peer) {
-            if !self.try_send(index, frame) {
-                self.drop_slow(vec![index]);
-            }
+        if let Some(index) = self.peers.iter().position(|p| p.id == peer)
+            && !self.try_send(index, frame)
+        {
+            self.drop_slow(vec![index]);
         }
     }
 
     fn send_yjs_except(&mut self, except: Option<PeerId>, frame: &Bytes) {
-        self.send_where(|p| p.kind == PeerKind::Yjs && Some(p.id) != except, || {
-            Frame::Binary(frame.clone())
-        });
+        self.send_where(
+            |p| p.kind == PeerKind::Yjs && Some(p.id) != except,
+            || Frame::Binary(frame.clone()),
+        );
     }
 
     fn send_json_except(&mut self, except: Option<PeerId>, frame: &Bytes) {
-        self.send_where(|p| p.kind == PeerKind::Json && Some(p.id) != except, || {
-            Frame::Text(frame.clone())
-        });
+        self.send_where(
+            |p| p.kind == PeerKind::Json && Some(p.id) != except,
+            || Frame::Text(frame.clone()),
+        );
     }
 
     fn send_where(&mut self, pick: impl Fn(&Peer) -> bool, frame: impl Fn() -> Frame) {
@@ -682,7 +686,10 @@ impl Room {
         self.flushing = false;
         match result {
             Ok((batch, Ok(log_rows))) => {
-                self.shared.metrics.persisted_updates.inc_by(batch.len() as u64);
+                self.shared
+                    .metrics
+                    .persisted_updates
+                    .inc_by(batch.len() as u64);
                 if log_rows >= self.shared.settings.persist.compact_every {
                     let store = self.shared.store.clone();
                     let id = self.id.clone();

@@ -231,7 +231,9 @@ mod random_tests {
     fn random_crossing_edits_keep_forks_consistent() {
         let mut rng = rand::rng();
         for _round in 0..200 {
-            let main = doc::from_updates([doc::initial_state("hello world\n", "python").as_slice()]).unwrap();
+            let main =
+                doc::from_updates([doc::initial_state("hello world\n", "python").as_slice()])
+                    .unwrap();
             let n = 3;
             let mut shadows: Vec<JsonShadow> = (0..n).map(|_| JsonShadow::fork(&main)).collect();
             let mut local: Vec<String> = (0..n).map(|_| doc::text(&main)).collect();
@@ -255,14 +257,14 @@ mod random_tests {
                 }
                 local[c] = chars.into_iter().collect();
                 let sent = local[c].clone();
-                if let Ok(Some(update)) = shadows[c].edit_to(&sent) {
-                    if let Ok(Some(eff)) = doc::apply_update(&main, &update) {
-                        let text: Arc<str> = doc::text(&main).into();
-                        for o in 0..n {
-                            if o != c {
-                                shadows[o].push(text.clone(), Bytes::from(eff.clone()));
-                                inbox[o].push_back(text.to_string());
-                            }
+                if let Ok(Some(update)) = shadows[c].edit_to(&sent)
+                    && let Ok(Some(eff)) = doc::apply_update(&main, &update)
+                {
+                    let text: Arc<str> = doc::text(&main).into();
+                    for o in 0..n {
+                        if o != c {
+                            shadows[o].push(text.clone(), Bytes::from(eff.clone()));
+                            inbox[o].push_back(text.to_string());
                         }
                     }
                 }

@@ -312,10 +312,10 @@ impl Hub {
 
     fn handle(&self, id: &RoomId) -> RoomHandle {
         let mut rooms = self.shared.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(handle) = rooms.get(id) {
-            if !handle.tx.is_closed() {
-                return handle.clone();
-            }
+        if let Some(handle) = rooms.get(id)
+            && !handle.tx.is_closed()
+        {
+            return handle.clone();
         }
         let generation = self.shared.generations.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::unbounded_channel();

@@ -17,11 +17,17 @@ const WAIT: Duration = Duration::from_secs(10);
 async fn postgres_text(backing: &Backing, room: &str) -> String {
     let db = backing.postgres().await;
     let snapshot = db
-        .query_opt("SELECT state FROM room_snapshots WHERE room_id = $1", &[&room])
+        .query_opt(
+            "SELECT state FROM room_snapshots WHERE room_id = $1",
+            &[&room],
+        )
         .await
         .unwrap();
     let log = db
-        .query("SELECT data FROM room_updates WHERE room_id = $1 ORDER BY id", &[&room])
+        .query(
+            "SELECT data FROM room_updates WHERE room_id = $1 ORDER BY id",
+            &[&room],
+        )
         .await
         .unwrap();
     let mut updates: Vec<Vec<u8>> = snapshot.map(|r| r.get(0)).into_iter().collect();
@@ -42,7 +48,9 @@ fn markers(text: &str) -> BTreeSet<String> {
 async fn every_edit_reaches_every_client_across_three_instances() {
     let _shared = PUBSUB_CUTS.read().await;
     let cluster = Cluster::start(3).await;
-    let [s0, s1, s2] = &cluster.servers[..] else { unreachable!() };
+    let [s0, s1, s2] = &cluster.servers[..] else {
+        unreachable!()
+    };
     let room = s0.create_room().await;
     let y0 = YjsClient::connect(&s0.ws(&format!("/yjs/{room}"))).await;
     let y2 = YjsClient::connect(&s2.ws(&format!("/yjs/{room}"))).await;
@@ -59,7 +67,11 @@ async fn every_edit_reaches_every_client_across_three_instances() {
     let text = format!("{}m:j2\n", j2.text);
     j2.send_code(&text).await;
 
-    let all = |t: &str| ["m:y0", "m:j1", "m:y2", "m:j2"].iter().all(|m| t.contains(m));
+    let all = |t: &str| {
+        ["m:y0", "m:j1", "m:y2", "m:j2"]
+            .iter()
+            .all(|m| t.contains(m))
+    };
     assert!(y0.wait_text(WAIT, all).await, "y0: {:?}", y0.text());
     assert!(y2.wait_text(WAIT, all).await, "y2: {:?}", y2.text());
     assert!(j1.wait_text(WAIT, all).await, "j1: {:?}", j1.text);
@@ -153,19 +165,33 @@ async fn random_concurrent_editing_converges_and_equals_postgres() {
     let texts: Vec<(Option<u16>, String)> = yjs.iter().map(|c| (c.closed(), c.text())).collect();
     if !converged {
         for server in &cluster.servers {
-            eprintln!("server {} live: {:?}", server.port, server.stored_code(&room).await);
+            eprintln!(
+                "server {} live: {:?}",
+                server.port,
+                server.stored_code(&room).await
+            );
         }
     }
-    assert!(converged, "yjs clients diverged:\nreference {:?}\nclients {texts:#?}", reference.text());
+    assert!(
+        converged,
+        "yjs clients diverged:\nreference {:?}\nclients {texts:#?}",
+        reference.text()
+    );
     let want = reference.text();
     for client in &mut json {
-        assert!(client.wait_text(WAIT, |t| t == want).await, "json client diverged");
+        assert!(
+            client.wait_text(WAIT, |t| t == want).await,
+            "json client diverged"
+        );
     }
     assert!(want.chars().count() > 50, "the clients did type: {want:?}");
     for server in &cluster.servers {
         assert_eq!(server.stored_code(&room).await, want);
     }
-    let stored = eventually(WAIT, || async { postgres_text(&cluster.backing, &room).await == want }).await;
+    let stored = eventually(WAIT, || async {
+        postgres_text(&cluster.backing, &room).await == want
+    })
+    .await;
     assert!(stored, "Postgres holds the converged text");
 }
 
@@ -173,7 +199,9 @@ async fn random_concurrent_editing_converges_and_equals_postgres() {
 async fn a_room_reopened_elsewhere_has_identical_content_with_or_without_the_cache() {
     let _shared = PUBSUB_CUTS.read().await;
     let cluster = Cluster::start(3).await;
-    let [a, b, c] = &cluster.servers[..] else { unreachable!() };
+    let [a, b, c] = &cluster.servers[..] else {
+        unreachable!()
+    };
     let room = a.create_room().await;
     let writer = YjsClient::connect(&a.ws(&format!("/yjs/{room}"))).await;
     for i in 0..20 {
@@ -185,7 +213,10 @@ async fn a_room_reopened_elsewhere_has_identical_content_with_or_without_the_cac
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let reader = YjsClient::connect(&c.ws(&format!("/yjs/{room}"))).await;
-    assert!(reader.wait_text(WAIT, |t| t == expected).await, "from cache");
+    assert!(
+        reader.wait_text(WAIT, |t| t == expected).await,
+        "from cache"
+    );
     reader.close();
     tokio::time::sleep(Duration::from_millis(500)).await;
 
@@ -198,10 +229,17 @@ async fn a_room_reopened_elsewhere_has_identical_content_with_or_without_the_cac
         .await
         .unwrap();
     if !keys.is_empty() {
-        let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut redis).await.unwrap();
+        let _: () = redis::cmd("DEL")
+            .arg(&keys)
+            .query_async(&mut redis)
+            .await
+            .unwrap();
     }
     let reader = YjsClient::connect(&b.ws(&format!("/yjs/{room}"))).await;
-    assert!(reader.wait_text(WAIT, |t| t == expected).await, "from Postgres");
+    assert!(
+        reader.wait_text(WAIT, |t| t == expected).await,
+        "from Postgres"
+    );
     assert_eq!(postgres_text(&cluster.backing, &room).await, expected);
 }
 
@@ -237,7 +275,10 @@ async fn presence_counts_every_instance_and_heals_after_sigkill() {
         count(&cluster.servers[0], &room).await == 2
     })
     .await;
-    assert!(healed, "the dead instance's connection drops out of the count");
+    assert!(
+        healed,
+        "the dead instance's connection drops out of the count"
+    );
 
     drop(b);
     let left = a.next_of("user_left", WAIT).await.expect("user_left");
@@ -293,7 +334,10 @@ async fn markers_survive_pubsub_cuts(cluster: &Cluster, urls: Vec<String>) {
         let have = markers(&client.text());
         let missing: Vec<_> = expected.difference(&have).take(5).collect();
         let count = expected.difference(&have).count();
-        assert!(all, "client {i} is missing {count} markers, e.g. {missing:?}");
+        assert!(
+            all,
+            "client {i} is missing {count} markers, e.g. {missing:?}"
+        );
     }
 }
 
@@ -339,8 +383,17 @@ async fn through_nginx_every_edit_reaches_everyone_even_with_cut_subscriptions()
     markers_survive_pubsub_cuts(&cluster, urls).await;
     // Round robin spread the clients: every instance served some.
     for server in &cluster.servers {
-        let metrics = reqwest::get(server.http("/metrics")).await.unwrap().text().await.unwrap();
-        assert!(metrics.contains("pairprog_rooms_open"), "instance {} is up", server.port);
+        let metrics = reqwest::get(server.http("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains("pairprog_rooms_open"),
+            "instance {} is up",
+            server.port
+        );
     }
     let via_nginx: Value = reqwest::get(nginx.http(&format!("/api/rooms/{room}")))
         .await

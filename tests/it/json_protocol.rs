@@ -29,7 +29,10 @@ async fn clients_see_each_others_edits_but_not_their_own() {
 
     let edited = format!("{}print('hi')\n", a.text);
     a.send_code(&edited).await;
-    let update = b.next_of("code_update", WAIT).await.expect("b sees a's edit");
+    let update = b
+        .next_of("code_update", WAIT)
+        .await
+        .expect("b sees a's edit");
     assert_eq!(update["code"], edited.as_str());
     assert_eq!(update["userId"], a.init["userId"]);
     assert_eq!(update["language"], "python");
@@ -38,7 +41,10 @@ async fn clients_see_each_others_edits_but_not_their_own() {
     // No echo: the next thing `a` hears is b's edit, not its own.
     let b_edit = format!("{edited}# from b\n");
     b.send_code(&b_edit).await;
-    let heard = a.next_of("code_update", WAIT).await.expect("a sees b's edit");
+    let heard = a
+        .next_of("code_update", WAIT)
+        .await
+        .expect("a sees b's edit");
     assert_eq!(heard["code"], b_edit.as_str());
 
     drop(b);
@@ -63,12 +69,19 @@ async fn concurrent_edits_on_different_lines_are_both_kept() {
     tokio::join!(a.send_code(from_a), b.send_code(from_b));
 
     let merged = "line one (a)\nline two\nline three (b)\n";
-    assert!(a.wait_text(WAIT, |t| t == merged).await, "a has {:?}", a.text);
-    assert!(b.wait_text(WAIT, |t| t == merged).await, "b has {:?}", b.text);
-    let stored_soon = crate::support::eventually(WAIT, || async {
-        server.stored_code(&room).await == merged
-    })
-    .await;
+    assert!(
+        a.wait_text(WAIT, |t| t == merged).await,
+        "a has {:?}",
+        a.text
+    );
+    assert!(
+        b.wait_text(WAIT, |t| t == merged).await,
+        "b has {:?}",
+        b.text
+    );
+    let stored_soon =
+        crate::support::eventually(WAIT, || async { server.stored_code(&room).await == merged })
+            .await;
     assert!(stored_soon);
 }
 
@@ -98,9 +111,18 @@ async fn bad_messages_get_errors_and_the_socket_stays_open() {
 
     let cases = [
         (Message::Text("{not json".into()), "bad_json"),
-        (Message::Text(r#"{"type":"launch_rockets"}"#.into()), "unknown_type"),
-        (Message::Text(r#"{"type":"code_update"}"#.into()), "invalid_message"),
-        (Message::Text(r#"{"type":"code_update","code":42}"#.into()), "invalid_message"),
+        (
+            Message::Text(r#"{"type":"launch_rockets"}"#.into()),
+            "unknown_type",
+        ),
+        (
+            Message::Text(r#"{"type":"code_update"}"#.into()),
+            "invalid_message",
+        ),
+        (
+            Message::Text(r#"{"type":"code_update","code":42}"#.into()),
+            "invalid_message",
+        ),
         (Message::Text(r#"[1,2,3]"#.into()), "invalid_message"),
         (Message::Binary(vec![0, 1, 2].into()), "unsupported_frame"),
         (
@@ -125,7 +147,10 @@ async fn an_unknown_room_is_closed_with_4404_and_a_bad_id_refused() {
     let server = Server::start(&Backing::embedded()).await;
     let refused = JsonClient::try_connect(&server.ws("/ws/NoSuchRoom9")).await;
     assert!(
-        matches!(refused, Err(crate::support::json_client::Refused::Closed(Some(4404)))),
+        matches!(
+            refused,
+            Err(crate::support::json_client::Refused::Closed(Some(4404)))
+        ),
         "{refused:?}"
     );
     let bad = JsonClient::try_connect(&server.ws("/ws/bad$id")).await;

@@ -45,7 +45,10 @@ impl Bystander {
     async fn still_served(&mut self, marker: &str) {
         let text = format!("{}{marker}\n", self.a.text);
         self.a.send_code(&text).await;
-        assert!(self.b.wait_text(WAIT, |t| t == text).await, "other room unaffected");
+        assert!(
+            self.b.wait_text(WAIT, |t| t == text).await,
+            "other room unaffected"
+        );
     }
 }
 
@@ -67,7 +70,8 @@ async fn oversized_frames_close_with_1009_and_change_nothing() {
 
     // Far over the transport cap too: still a clean 1009.
     let mut huge = JsonClient::connect(&server.ws(&format!("/ws/{room}"))).await;
-    huge.send_raw(Message::Text("z".repeat(100_000).into())).await;
+    huge.send_raw(Message::Text("z".repeat(100_000).into()))
+        .await;
     assert_eq!(huge.wait_closed(WAIT).await, Some(1009));
 
     bystander.still_served("after big frames").await;
@@ -121,7 +125,10 @@ async fn a_full_room_refuses_one_more_connection() {
     let _c = JsonClient::connect(&url).await;
     let refused = JsonClient::try_connect(&url).await;
     assert!(
-        matches!(refused, Err(crate::support::json_client::Refused::Closed(Some(1013)))),
+        matches!(
+            refused,
+            Err(crate::support::json_client::Refused::Closed(Some(1013)))
+        ),
         "{refused:?}"
     );
 }

@@ -66,9 +66,13 @@ async fn bad_room_requests_get_problem_json() {
     let server = Server::start(&Backing::embedded()).await;
     let http = reqwest::Client::new();
 
-    let unknown = reqwest::get(server.http("/api/rooms/NoSuchRoom1")).await.unwrap();
+    let unknown = reqwest::get(server.http("/api/rooms/NoSuchRoom1"))
+        .await
+        .unwrap();
     problem(unknown, 404).await;
-    let malformed = reqwest::get(server.http("/api/rooms/bad!id")).await.unwrap();
+    let malformed = reqwest::get(server.http("/api/rooms/bad!id"))
+        .await
+        .unwrap();
     problem(malformed, 400).await;
     let too_short = reqwest::get(server.http("/api/rooms/abc")).await.unwrap();
     problem(too_short, 400).await;
@@ -134,7 +138,10 @@ async fn autocomplete_follows_the_rules_and_rejects_bad_bodies() {
         .json()
         .await
         .unwrap();
-    assert_eq!(js["description"], "Function declaration", "cursor is clamped");
+    assert_eq!(
+        js["description"], "Function declaration",
+        "cursor is clamped"
+    );
 
     for body in [
         json!({"code": "def ", "language": "python"}),

@@ -37,24 +37,41 @@ async fn yjs_and_json_clients_converge_with_unicode() {
 
     // A Yjs edit after an emoji, by UTF-16 offset, reaches the JSON client.
     yjs.append("s = 'héllo 🙂 wörld'\n");
-    assert!(json.wait_text(WAIT, |t| t.ends_with("s = 'héllo 🙂 wörld'\n")).await);
+    assert!(
+        json.wait_text(WAIT, |t| t.ends_with("s = 'héllo 🙂 wörld'\n"))
+            .await
+    );
     let offset = format!("{WELCOME}s = 'héllo 🙂").encode_utf16().count() as u32;
     yjs.insert(offset, "!");
     let expected = format!("{WELCOME}s = 'héllo 🙂! wörld'\n");
-    assert!(json.wait_text(WAIT, |t| t == expected).await, "json: {:?}", json.text);
+    assert!(
+        json.wait_text(WAIT, |t| t == expected).await,
+        "json: {:?}",
+        json.text
+    );
 
     // A JSON full-text edit reaches the Yjs client as the same text.
     let from_json = format!("{expected}# ünïcode from json 🎉\n");
     json.send_code(&from_json).await;
-    assert!(yjs.wait_text(WAIT, |t| t == from_json).await, "yjs: {:?}", yjs.text());
+    assert!(
+        yjs.wait_text(WAIT, |t| t == from_json).await,
+        "yjs: {:?}",
+        yjs.text()
+    );
 
     // The language lives in meta.language for both.
     yjs.set_language("rust");
-    let update = json.next_of("code_update", WAIT).await.expect("language change");
+    let update = json
+        .next_of("code_update", WAIT)
+        .await
+        .expect("language change");
     assert_eq!(update["language"], "rust");
     json.send(serde_json::json!({"type": "code_update", "code": from_json, "language": "go"}))
         .await;
-    assert!(yjs.wait(WAIT, |c| c.language().as_deref() == Some("go")).await);
+    assert!(
+        yjs.wait(WAIT, |c| c.language().as_deref() == Some("go"))
+            .await
+    );
 }
 
 #[tokio::test]
@@ -67,17 +84,24 @@ async fn awareness_is_relayed_and_removed_on_disconnect() {
     a.set_awareness(r##"{"user":{"name":"Ada","color":"#ff0000"},"cursor":{"anchor":1}}"##);
     let a_id = a.client_id();
     assert!(
-        b.wait(WAIT, |c| c.peers().iter().any(|(id, s)| *id == a_id && s.contains("Ada")))
+        b.wait(WAIT, |c| c
+            .peers()
+            .iter()
+            .any(|(id, s)| *id == a_id && s.contains("Ada")))
             .await,
         "b sees a's awareness"
     );
     // A late joiner gets the current states on join.
     let c = YjsClient::connect(&url).await;
-    assert!(c.wait(WAIT, |c| c.peers().iter().any(|(id, _)| *id == a_id)).await);
+    assert!(
+        c.wait(WAIT, |c| c.peers().iter().any(|(id, _)| *id == a_id))
+            .await
+    );
 
     a.close();
     assert!(
-        b.wait(WAIT, |c| !c.peers().iter().any(|(id, _)| *id == a_id)).await,
+        b.wait(WAIT, |c| !c.peers().iter().any(|(id, _)| *id == a_id))
+            .await,
         "a's awareness is removed when it disconnects: {:?}",
         b.peers()
     );
@@ -94,7 +118,11 @@ async fn malformed_yjs_frames_close_the_socket_and_leave_the_document_alone() {
     let garbage = YjsClient::connect(&url).await;
     garbage.send_raw(Message::Binary(vec![0, 2, 200, 1, 7].into()));
     assert!(garbage.wait(WAIT, |c| c.closed().is_some()).await);
-    assert!(matches!(garbage.closed(), Some(4400 | 1007)), "{:?}", garbage.closed());
+    assert!(
+        matches!(garbage.closed(), Some(4400 | 1007)),
+        "{:?}",
+        garbage.closed()
+    );
 
     let texty = YjsClient::connect(&url).await;
     texty.send_raw(Message::Text("hello".into()));
@@ -109,8 +137,15 @@ async fn malformed_yjs_frames_close_the_socket_and_leave_the_document_alone() {
 
     watcher.append("still fine\n");
     let fresh = YjsClient::connect(&url).await;
-    assert!(fresh.wait_text(WAIT, |t| t == format!("{WELCOME}still fine\n")).await);
-    assert_eq!(server.stored_code(&room).await, format!("{WELCOME}still fine\n"));
+    assert!(
+        fresh
+            .wait_text(WAIT, |t| t == format!("{WELCOME}still fine\n"))
+            .await
+    );
+    assert_eq!(
+        server.stored_code(&room).await,
+        format!("{WELCOME}still fine\n")
+    );
 }
 
 #[tokio::test]

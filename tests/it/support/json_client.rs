@@ -88,7 +88,9 @@ impl JsonClient {
     pub async fn next(&mut self, timeout: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let frame = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()??;
+            let frame = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .ok()??;
             match frame {
                 Ok(Message::Text(t)) => {
                     let value: Value = serde_json::from_str(&t).expect("JSON frame");

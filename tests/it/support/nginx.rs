@@ -58,7 +58,9 @@ impl Nginx {
             .spawn()
             .expect("start nginx");
         let up = super::eventually(Duration::from_secs(10), || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
         })
         .await;
         assert!(up, "nginx did not start listening");

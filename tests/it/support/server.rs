@@ -133,7 +133,10 @@ impl Server {
             .env("PAIRPROG__SERVER__DRAIN_SECS", "0")
             .env("PAIRPROG__SERVER__STATIC_DIR", "/nonexistent")
             .env("PAIRPROG__LIMITS__ROOMS_PER_MINUTE", "1000")
-            .env("RUST_LOG", std::env::var("PAIRPROG_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("PAIRPROG_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .envs(backing.env.iter().map(|(k, v)| (k, v)))
             .envs(extra.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
@@ -249,4 +252,3 @@ impl Cluster {
         Self { backing, servers }
     }
 }
-

@@ -11,9 +11,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use yrs::sync::{Awareness, Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{
-    Doc, GetString, Map, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update,
-};
+use yrs::{Doc, GetString, Map, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
 
 pub struct YjsClient {
     awareness: Arc<Mutex<Awareness>>,
@@ -264,18 +262,15 @@ fn binary(message: Message) -> WsMessage {
     WsMessage::Binary(message.encode_v1().into())
 }
 
-fn handle(
-    awareness: &Mutex<Awareness>,
-    out: &mpsc::UnboundedSender<WsMessage>,
-    message: Message,
-) {
+fn handle(awareness: &Mutex<Awareness>, out: &mpsc::UnboundedSender<WsMessage>, message: Message) {
     let mut awareness = awareness.lock().unwrap();
     match message {
         Message::Sync(SyncMessage::SyncStep1(sv)) => {
             let update = awareness.doc().transact().encode_state_as_update_v1(&sv);
             let _ = out.send(binary(Message::Sync(SyncMessage::SyncStep2(update))));
         }
-        Message::Sync(SyncMessage::SyncStep2(update)) | Message::Sync(SyncMessage::Update(update)) => {
+        Message::Sync(SyncMessage::SyncStep2(update))
+        | Message::Sync(SyncMessage::Update(update)) => {
             if let Ok(update) = Update::decode_v1(&update) {
                 let _ = awareness.doc().transact_mut().apply_update(update);
             }
