@@ -207,15 +207,20 @@ async fn drive(spec: &ClientSpec, shared: &Shared, phase: &mut watch::Receiver<P
     // The first edit comes at a random point of the first gap, so clients
     // do not type in lockstep.
     let mut next_edit: Option<Instant> = None;
+    let mut scheduled_gap = 0u64;
 
     loop {
         let now_phase = *phase.borrow();
         if now_phase == Phase::Done {
             break;
         }
-        if now_phase == Phase::Typing && next_edit.is_none() {
-            let gap = shared.gap_us.load(Ordering::Relaxed) as f64;
-            next_edit = Some(Instant::now() + Duration::from_micros((gap * rng.random::<f64>()) as u64));
+        // (Re)schedule at a random point of the first gap when typing starts
+        // or the ramp changes the rate (it re-sends `Typing` to wake us).
+        let gap_now = shared.gap_us.load(Ordering::Relaxed);
+        if now_phase == Phase::Typing && (next_edit.is_none() || gap_now != scheduled_gap) {
+            scheduled_gap = gap_now;
+            let first = (gap_now as f64 * rng.random::<f64>()) as u64;
+            next_edit = Some(Instant::now() + Duration::from_micros(first));
         }
         if now_phase != Phase::Typing {
             next_edit = None;

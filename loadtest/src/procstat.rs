@@ -24,6 +24,21 @@ fn clock_ticks() -> f64 {
     if t > 0 { t as f64 } else { 100.0 }
 }
 
+/// CPU seconds the whole machine has spent busy (all cores, from the
+/// `cpu` line of /proc/stat: everything but idle and iowait).
+pub fn machine_busy_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    parse_proc_stat_busy(&stat).map(|t| t as f64 / clock_ticks())
+}
+
+pub fn parse_proc_stat_busy(stat: &str) -> Option<u64> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let f: Vec<u64> = line.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal (guest time is in user)
+    let busy = f.iter().take(8).sum::<u64>() - f.get(3)? - f.get(4).copied().unwrap_or(0);
+    Some(busy)
+}
+
 /// Resident set size of `pid` in KiB (VmRSS).
 pub fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -79,6 +94,13 @@ mod tests {
         let line = "1234 (my (odd) prog) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 1 0";
         assert_eq!(parse_stat_cpu_ticks(line), Some(300));
         assert_eq!(parse_stat_cpu_ticks("garbage"), None);
+    }
+
+    #[test]
+    fn proc_stat_busy_excludes_idle_and_iowait() {
+        let stat = "cpu  100 5 50 1000 20 3 2 0 0 0\ncpu0 1 1 1 1 1 1 1 1 0 0\n";
+        assert_eq!(parse_proc_stat_busy(stat), Some(160));
+        assert!(machine_busy_seconds().unwrap_or(0.0) > 0.0);
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub struct Report {
     pub loadtest_cpu_secs: f64,
     /// Our own CPU use over the typing window, in % of one core.
     pub loadtest_cpu_pct: f64,
+    /// CPU used by everything else on the machine during the run (not us,
+    /// not the measured servers or Redis), in % of one core.
+    pub other_cpu_pct: Option<f64>,
     pub server_cpu_secs: Option<f64>,
     pub redis_cpu_secs: Option<f64>,
     /// Servers (+ Redis) CPU seconds per 1,000 deliveries.
@@ -136,6 +139,9 @@ impl Report {
             );
         }
         println!("loadtest cpu {:.2} s ({:.0}% of one core)", self.loadtest_cpu_secs, self.loadtest_cpu_pct);
+        if let Some(o) = self.other_cpu_pct {
+            println!("other processes on the machine: {o:.0}% of one core during the run");
+        }
         if let Some(s) = self.server_cpu_secs {
             print!("server cpu {s:.2} s");
             if let Some(r) = self.redis_cpu_secs {

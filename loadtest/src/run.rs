@@ -107,6 +107,7 @@ struct CpuMark {
     me: f64,
     servers: Option<f64>,
     redis: Option<f64>,
+    machine: Option<f64>,
 }
 
 fn cpu_mark(args: &Args) -> CpuMark {
@@ -120,6 +121,7 @@ fn cpu_mark(args: &Args) -> CpuMark {
         me: procstat::self_cpu_seconds(),
         servers,
         redis: args.redis_pid.and_then(procstat::cpu_seconds),
+        machine: procstat::machine_busy_seconds(),
     }
 }
 
@@ -180,13 +182,20 @@ async fn type_for(shared: &Shared, duration: Duration, progress: &mut Progress, 
 
 /// Steps the per-client rate up until p99 passes the limit or the time
 /// budget is spent.
-async fn ramp(args: &Args, shared: &Shared, clients: usize, progress: &mut Progress) -> Ramp {
+async fn ramp(
+    args: &Args,
+    shared: &Shared,
+    phase: &watch::Sender<Phase>,
+    clients: usize,
+    progress: &mut Progress,
+) -> Ramp {
     let mut ramp = Ramp { p99_limit_ms: args.ramp_p99_ms, ..Ramp::default() };
     let budget_end = Instant::now() + args.duration;
     let mut rate = args.edits_per_sec;
     let mut max_ok = 0.0f64;
     loop {
         shared.gap_us.store(gap_us(rate), Ordering::Relaxed);
+        let _ = phase.send(Phase::Typing); // wakes clients to reschedule
         let target = rate * clients as f64;
         let a = cpu_mark(args);
         let sent0 = shared.counters.sent.load(Ordering::Relaxed);
@@ -255,7 +264,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let _ = phase_tx.send(Phase::Typing);
     let mut progress = Progress::new();
     let ramp_result = if args.ramp {
-        Some(ramp(args, &shared, total, &mut progress).await)
+        Some(ramp(args, &shared, &phase_tx, total, &mut progress).await)
     } else {
         type_for(&shared, args.duration, &mut progress, args.quiet).await;
         None
@@ -393,6 +402,13 @@ fn cpu_figures(report: &mut Report, start: CpuMark, typed: CpuMark, drained: Cpu
         (Some(a), Some(b)) => Some(b - a),
         _ => None,
     };
+    // What else kept the machine busy: other processes compete with the
+    // servers for the same cores and inflate latency.
+    if let (Some(a), Some(b)) = (start.machine, drained.machine) {
+        let wall = drained.at.duration_since(start.at).as_secs_f64().max(1e-6);
+        let ours = (drained.me - start.me) + servers.unwrap_or(0.0) + redis.unwrap_or(0.0);
+        report.other_cpu_pct = Some((100.0 * ((b - a) - ours) / wall).max(0.0));
+    }
     report.server_cpu_secs = servers;
     report.redis_cpu_secs = redis;
     if let Some(s) = servers {
