@@ -126,7 +126,7 @@ scenario b "${three[@]}" --rooms 10 --clients-per-room 10 --edits-per-sec 2 \
 scenario c "${three[@]}" --rooms 1 --clients-per-room 100 --edits-per-sec 1 \
     --duration "$DURATION" --protocol yjs --server-pids "$all_pids" --redis-pid "$redis_pid"
 scenario m "${three[@]}" --rooms 20 --clients-per-room 4 --edits-per-sec 2 \
-    --duration "$DURATION" --protocol mixed --server-pids "$all_pids" --redis-pid "$redis_pid"
+    --duration "$DURATION" --protocol mixed --awareness --server-pids "$all_pids" --redis-pid "$redis_pid"
 scenario d "${three[@]}" --rooms 50 --clients-per-room 4 --edits-per-sec 0.25 --ramp \
     --ramp-factor 1.5 --step 10s --ramp-p99-ms 50 --duration "$RAMP_BUDGET" \
     --protocol yjs --server-pids "$all_pids" --redis-pid "$redis_pid"
@@ -211,7 +211,7 @@ steady("a1", "(a) 50 rooms x 2 clients x 5 edits/s, one instance (comparison)")
 steady("a", "(a) 50 rooms x 2 clients x 5 edits/s, three instances, pairs split", 2, 0.15)
 steady("b", "(b) 10 rooms x 10 clients x 2 edits/s, three instances", 3)
 steady("c", "(c) 1 room x 100 clients x 1 edit/s, three instances", 20)
-steady("m", "(extra) 20 rooms x 4 clients x 2 edits/s, Yjs and JSON mixed")
+steady("m", "(extra) 20 rooms x 4 clients x 2 edits/s, Yjs (with awareness) and JSON mixed")
 
 d = load("d")
 ramp_lines = []

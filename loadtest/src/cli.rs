@@ -88,6 +88,11 @@ pub struct Args {
     #[arg(long)]
     pub pid: Option<u32>,
 
+    /// Yjs clients also send an awareness (cursor) update after each edit,
+    /// as a browser editor does.
+    #[arg(long)]
+    pub awareness: bool,
+
     /// Random seed (the typing pattern is reproducible per seed).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

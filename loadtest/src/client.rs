@@ -76,6 +76,8 @@ pub struct Shared {
     pub ready_notify: Notify,
     pub connect_limit: Semaphore,
     pub seed: u64,
+    /// Yjs clients follow each edit with an awareness (cursor) update.
+    pub awareness: bool,
 }
 
 pub struct Outcome {
@@ -208,6 +210,7 @@ async fn drive(spec: &ClientSpec, shared: &Shared, phase: &mut watch::Receiver<P
     // do not type in lockstep.
     let mut next_edit: Option<Instant> = None;
     let mut scheduled_gap = 0u64;
+    let mut pending_awareness: Option<Message> = None;
 
     loop {
         let now_phase = *phase.borrow();
@@ -296,7 +299,12 @@ async fn drive(spec: &ClientSpec, shared: &Shared, phase: &mut watch::Receiver<P
                 let msg = match &mut doc {
                     Doc::Yjs(peer) => {
                         let edit = typist.next_edit(None, None);
-                        Message::binary(peer.type_edit(&edit))
+                        let frame = Message::binary(peer.type_edit(&edit));
+                        if shared.awareness {
+                            // after the edit below, as an editor would
+                            pending_awareness = Some(Message::binary(peer.awareness_frame(&format!("bot-{}", spec.id))));
+                        }
+                        frame
                     }
                     Doc::Json(j) => {
                         let (p, n) = j.around_cursor();
@@ -308,6 +316,9 @@ async fn drive(spec: &ClientSpec, shared: &Shared, phase: &mut watch::Receiver<P
                 shared.log.record_send(spec.id, typist.edits_made() - 1);
                 shared.counters.sent.fetch_add(1, Ordering::Relaxed);
                 ws.send(msg).await?;
+                if let Some(a) = pending_awareness.take() {
+                    ws.send(a).await?;
+                }
             }
             changed = phase.changed() => {
                 // The run is gone: stop as if it said Done.

@@ -103,7 +103,7 @@ impl Report {
                 self.typing_secs, self.urls.join(" ")
             );
             println!(
-                "sent {} edits ({:.1}/s); {} deliveries ({:.1}/s) of {} expected",
+                "sent {} edits ({:.1}/s); {} deliveries ({:.1}/s); {} expected by clients alive at the end",
                 self.edits_sent, self.edits_per_sec, self.deliveries, self.deliveries_per_sec,
                 self.expected_deliveries
             );

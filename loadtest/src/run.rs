@@ -86,6 +86,7 @@ fn shared(args: &Args, clients: usize, gap_us: u64) -> Arc<Shared> {
         ready_notify: Notify::new(),
         connect_limit: Semaphore::new(args.connect_concurrency.max(1)),
         seed: args.seed,
+        awareness: args.awareness,
     })
 }
 
@@ -420,12 +421,15 @@ fn cpu_figures(report: &mut Report, start: CpuMark, typed: CpuMark, drained: Cpu
 }
 
 /// The room's code as stored, polled until it equals the clients' text or
-/// `STORE_WAIT` passes (persistence is batched).
+/// `STORE_WAIT` passes (persistence is batched). Any instance can answer;
+/// one that does not is skipped.
 async fn stored_text(setup: &Setup, r: usize, room_id: &str, want: Option<&str>) -> Option<String> {
-    let base = &setup.http_bases[r % setup.http_bases.len()];
+    let n = setup.http_bases.len();
     let deadline = Instant::now() + STORE_WAIT;
     let mut last = None;
+    let mut attempt = 0;
     loop {
+        let base = &setup.http_bases[(r + attempt) % n];
         match rest::room_code(&setup.http, base, room_id).await {
             Ok(code) => {
                 if want.is_none() || want == Some(code.as_str()) {
@@ -433,7 +437,10 @@ async fn stored_text(setup: &Setup, r: usize, room_id: &str, want: Option<&str>)
                 }
                 last = Some(code);
             }
-            Err(e) => eprintln!("warning: {e:#}"),
+            Err(e) => {
+                eprintln!("warning: {e:#}");
+                attempt += 1;
+            }
         }
         if Instant::now() >= deadline {
             return last;

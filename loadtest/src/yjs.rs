@@ -9,7 +9,8 @@
 
 use yrs::block::{BLOCK_GC_REF_NUMBER, BLOCK_SKIP_REF_NUMBER, ItemContent};
 use yrs::encoding::read::Read;
-use yrs::sync::{Message, SyncMessage};
+use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
+use yrs::sync::awareness::AwarenessUpdateEntry;
 use yrs::updates::decoder::{Decode, Decoder, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{
@@ -85,6 +86,7 @@ pub struct YjsPeer {
     inserted: String,
     cursor: Option<StickyIndex>,
     synced: bool,
+    awareness_clock: u32,
 }
 
 impl Default for YjsPeer {
@@ -97,7 +99,7 @@ impl YjsPeer {
     pub fn new() -> Self {
         let doc = Doc::with_options(Options { offset_kind: OffsetKind::Utf16, ..Options::default() });
         let text = doc.get_or_insert_text("code");
-        Self { doc, text, inserted: String::new(), cursor: None, synced: false }
+        Self { doc, text, inserted: String::new(), cursor: None, synced: false, awareness_clock: 0 }
     }
 
     /// The first frame to send: sync step 1 with our state vector.
@@ -172,6 +174,22 @@ impl YjsPeer {
         Message::Sync(SyncMessage::Update(update)).encode_v1()
     }
 
+    /// An awareness update announcing our name and cursor, as an editor
+    /// binding sends on every cursor move.
+    pub fn awareness_frame(&mut self, name: &str) -> Vec<u8> {
+        self.awareness_clock += 1;
+        let at = {
+            let txn = self.doc.transact();
+            self.cursor.as_ref().and_then(|c| c.get_offset(&txn)).map(|o| o.index).unwrap_or(0)
+        };
+        let json = format!(
+            r##"{{"user":{{"name":"{name}","color":"#30bced"}},"cursor":{{"anchor":{at},"head":{at}}}}}"##
+        );
+        let entry = AwarenessUpdateEntry { clock: self.awareness_clock, json: json.into() };
+        let update = AwarenessUpdate { clients: [(self.doc.client_id(), entry)].into_iter().collect() };
+        Message::Awareness(update).encode_v1()
+    }
+
     pub fn text(&self) -> String {
         self.text.get_string(&self.doc.transact())
     }
@@ -239,6 +257,22 @@ mod tests {
         update_strings(&full, |s| all.extend(marker::all_in(s))).unwrap();
         all.sort();
         assert_eq!(all, markers);
+    }
+
+    #[test]
+    fn awareness_frames_decode() {
+        let mut p = YjsPeer::new();
+        let f = p.awareness_frame("bot-1");
+        match Message::decode_v1(&f).unwrap() {
+            Message::Awareness(u) => {
+                let e = &u.clients[&p.doc.client_id()];
+                assert_eq!(e.clock, 1);
+                assert!(e.json.contains("bot-1"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Awareness from others is accepted and ignored.
+        p.handle(&f, &mut Vec::new()).unwrap();
     }
 
     #[test]
