@@ -12,7 +12,7 @@ use super::AppState;
 use super::socket::{self, Protocol};
 use crate::domain::{Language, RoomId};
 use crate::error::ApiError;
-use crate::room::{CloseReason, Connection, PeerKind, messages};
+use crate::room::{CloseReason, Connection, JsonEdit, PeerKind, messages};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/ws/{id}", get(upgrade))
@@ -42,6 +42,9 @@ enum Incoming {
         code: String,
         cursor_position: Option<u32>,
         language: Option<String>,
+        /// The `version` of the last `init`/`code_update` the client
+        /// applied (optional; the prototype's clients do not send it).
+        base_version: Option<u64>,
     },
     #[serde(rename_all = "camelCase")]
     Cursor {
@@ -101,12 +104,18 @@ impl Protocol for Json {
                 code,
                 cursor_position,
                 language,
+                base_version,
             } => {
                 let language = match language.as_deref().map(Language::parse).transpose() {
                     Ok(language) => language,
                     Err(e) => return Ok(Some(error("invalid_language", &e.to_string()))),
                 };
-                conn.json_code(code, cursor_position, language);
+                conn.json_code(JsonEdit {
+                    code,
+                    cursor: cursor_position,
+                    language,
+                    base_version,
+                });
             }
             Incoming::Cursor {
                 cursor_position,

@@ -16,8 +16,8 @@ use yrs::{ClientID, ReadTxn, Transact};
 
 use super::json_sync::{EditRefused, JsonShadow};
 use super::{
-    CloseReason, Command, Frame, JoinError, Joined, LiveSnapshot, PeerId, PeerKind, Shared,
-    messages,
+    CloseReason, Command, Frame, JoinError, Joined, JsonEdit, LiveSnapshot, PeerId, PeerKind,
+    Shared, messages,
 };
 use crate::bus::{BusEvent, Outgoing, Subscription};
 use crate::doc;
@@ -49,6 +49,9 @@ struct Room {
     /// Updates applied here and not yet in the store.
     pending: Vec<Vec<u8>>,
     flushing: bool,
+    /// Counts the document's changes; sent to JSON clients so they can say
+    /// which text they edited (`baseVersion`).
+    version: u64,
 }
 
 pub(super) fn spawn(
@@ -117,6 +120,7 @@ async fn run(
         next_peer: 1,
         pending: Vec::new(),
         flushing: false,
+        version: 0,
     };
     room.serve(rx, subscription).await;
     shared.metrics.rooms_open.dec();
@@ -181,12 +185,7 @@ impl Room {
             Command::Join { kind, reply } => self.join(kind, reply).await,
             Command::Leave { peer } => self.leave(peer).await,
             Command::Yjs { peer, message, raw } => self.on_yjs(peer, message, raw),
-            Command::JsonCode {
-                peer,
-                code,
-                cursor,
-                language,
-            } => self.on_json_code(peer, code, cursor, language),
+            Command::JsonCode { peer, edit } => self.on_json_code(peer, edit),
             Command::JsonCursor {
                 peer,
                 cursor,
@@ -254,8 +253,14 @@ impl Room {
                 }
             }
             PeerKind::Json => {
-                let shadow = JsonShadow::fork(self.doc());
-                let init = messages::init(shadow.text(), &self.language(), count, &user_id);
+                let shadow = JsonShadow::fork(self.doc(), self.version);
+                let init = messages::init(
+                    shadow.text(),
+                    &self.language(),
+                    count,
+                    &user_id,
+                    self.version,
+                );
                 let _ = peer.tx.try_send(Frame::Text(init));
                 peer.shadow = Some(shadow);
             }
@@ -397,13 +402,13 @@ impl Room {
             .unwrap_or_default()
     }
 
-    fn on_json_code(
-        &mut self,
-        peer: PeerId,
-        code: String,
-        cursor: Option<u32>,
-        language: Option<Language>,
-    ) {
+    fn on_json_code(&mut self, peer: PeerId, edit: JsonEdit) {
+        let JsonEdit {
+            code,
+            cursor,
+            language,
+            base_version,
+        } = edit;
         if code.len() > self.shared.settings.limits.max_doc_bytes {
             self.shared.metrics.reject("document_too_large");
             self.disconnect(peer, CloseReason::TOO_BIG);
@@ -419,7 +424,7 @@ impl Room {
         let Some(shadow) = p.shadow.as_mut() else {
             return;
         };
-        match shadow.edit_to(&code) {
+        match shadow.edit_to(&code, base_version) {
             Ok(Some(update)) => {
                 if !self.local_update(peer, &update, cursor) {
                     return;
@@ -435,21 +440,25 @@ impl Room {
                 self.send_to(peer, Frame::Text(error));
             }
         }
-        // Level the client's fork with the room; if others' edits were
-        // merged in, the client has not seen them yet: send the result.
+        // If others' edits were merged in, the client has not seen them:
+        // send it the result, and remember it as a version it was sent.
         let merged = doc::text(self.doc());
+        if merged == code {
+            return;
+        }
         let language = self.language();
         let doc = self.awareness.doc().clone();
-        let Some(p) = self.peers.iter_mut().find(|p| p.id == peer) else {
-            return;
-        };
-        if let Some(shadow) = p.shadow.as_mut() {
-            shadow.sync_to(&doc);
+        let merged: Arc<str> = merged.into();
+        if let Some(shadow) = self
+            .peers
+            .iter_mut()
+            .find(|p| p.id == peer)
+            .and_then(|p| p.shadow.as_mut())
+        {
+            shadow.push_main(&doc, merged.clone(), self.version);
         }
-        if merged != code {
-            let frame = messages::code_update(&merged, &language, None, None);
-            self.send_to(peer, Frame::Text(frame));
-        }
+        let frame = messages::code_update(&merged, &language, None, None, self.version);
+        self.send_to(peer, Frame::Text(frame));
     }
 
     fn on_json_cursor(&mut self, peer: PeerId, cursor: u32, selection_end: Option<u32>) {
@@ -469,6 +478,7 @@ impl Room {
         json_cursor: Option<(u32, String)>,
     ) {
         let update = Bytes::from(update);
+        self.version += 1;
         self.pending.push(update.to_vec());
         if origin.is_some() {
             self.shared
@@ -491,13 +501,13 @@ impl Room {
                 Some((c, u)) => (Some(*c), Some(u.as_str())),
                 None => (None, None),
             };
-            let frame = messages::code_update(&text, &language, cursor, user);
+            let frame = messages::code_update(&text, &language, cursor, user, self.version);
             for p in self.peers.iter_mut() {
                 if Some(p.id) == origin {
                     continue;
                 }
                 if let Some(shadow) = p.shadow.as_mut() {
-                    shadow.push(text.clone(), update.clone());
+                    shadow.push(text.clone(), update.clone(), self.version);
                 }
             }
             self.send_json_except(origin, &frame);

@@ -21,15 +21,23 @@ struct Init<'a> {
     language: &'a str,
     connection_count: usize,
     user_id: &'a str,
+    version: u64,
 }
 
-pub fn init(code: &str, language: &str, connection_count: usize, user_id: &str) -> Bytes {
+pub fn init(
+    code: &str,
+    language: &str,
+    connection_count: usize,
+    user_id: &str,
+    version: u64,
+) -> Bytes {
     encode(&Init {
         r#type: "init",
         code,
         language,
         connection_count,
         user_id,
+        version,
     })
 }
 
@@ -42,6 +50,9 @@ struct CodeUpdate<'a> {
     user_id: Option<&'a str>,
     language: &'a str,
     timestamp: i64,
+    /// Quoted back by clients as `baseVersion`, so their next full text is
+    /// merged against exactly the text they edited.
+    version: u64,
 }
 
 pub fn code_update(
@@ -49,6 +60,7 @@ pub fn code_update(
     language: &str,
     cursor_position: Option<u32>,
     user_id: Option<&str>,
+    version: u64,
 ) -> Bytes {
     encode(&CodeUpdate {
         r#type: "code_update",
@@ -57,6 +69,7 @@ pub fn code_update(
         user_id,
         language,
         timestamp: now_ms(),
+        version,
     })
 }
 

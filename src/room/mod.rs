@@ -98,9 +98,7 @@ pub(crate) enum Command {
     },
     JsonCode {
         peer: PeerId,
-        code: String,
-        cursor: Option<u32>,
-        language: Option<Language>,
+        edit: JsonEdit,
     },
     JsonCursor {
         peer: PeerId,
@@ -115,6 +113,17 @@ pub(crate) enum Command {
     Shutdown {
         done: oneshot::Sender<()>,
     },
+}
+
+/// A JSON client's `code_update`.
+#[derive(Debug, Clone)]
+pub struct JsonEdit {
+    /// The client's whole text.
+    pub code: String,
+    pub cursor: Option<u32>,
+    pub language: Option<Language>,
+    /// The `version` of the last message the client applied, if it says.
+    pub base_version: Option<u64>,
 }
 
 pub(crate) struct Joined {
@@ -187,12 +196,10 @@ impl Connection {
         });
     }
 
-    pub fn json_code(&self, code: String, cursor: Option<u32>, language: Option<Language>) {
+    pub fn json_code(&self, edit: JsonEdit) {
         let _ = self.room.send(Command::JsonCode {
             peer: self.peer,
-            code,
-            cursor,
-            language,
+            edit,
         });
     }
 

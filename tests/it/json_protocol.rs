@@ -37,6 +37,7 @@ async fn clients_see_each_others_edits_but_not_their_own() {
     assert_eq!(update["userId"], a.init["userId"]);
     assert_eq!(update["language"], "python");
     assert!(update["timestamp"].is_number());
+    assert!(update["version"].as_u64().unwrap() > a.init["version"].as_u64().unwrap());
 
     // No echo: the next thing `a` hears is b's edit, not its own.
     let b_edit = format!("{edited}# from b\n");
@@ -57,8 +58,11 @@ async fn concurrent_edits_on_different_lines_are_both_kept() {
     let server = Server::start(&Backing::embedded()).await;
     let room = server.create_room().await;
     let url = server.ws(&format!("/ws/{room}"));
+    // As the prototype's clients: no `baseVersion`, the server infers it.
     let mut a = JsonClient::connect(&url).await;
     let mut b = JsonClient::connect(&url).await;
+    a.quote_version = false;
+    b.quote_version = false;
     let base = "line one\nline two\nline three\n";
     a.send_code(base).await;
     assert!(b.wait_text(WAIT, |t| t == base).await);

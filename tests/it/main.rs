@@ -11,4 +11,5 @@ mod durability;
 mod json_protocol;
 mod limits;
 mod rest;
+mod rolling;
 mod yjs_protocol;

@@ -19,6 +19,10 @@ pub struct JsonClient {
     pub text: String,
     /// The close code the server sent, once it closed.
     pub closed: Option<u16>,
+    /// The `version` of the last `init`/`code_update` applied.
+    pub version: u64,
+    /// Quote `baseVersion` in `code_update` (the prototype's clients did not).
+    pub quote_version: bool,
 }
 
 /// How a connection attempt ended before `init`.
@@ -49,11 +53,14 @@ impl JsonClient {
                     let init: Value = serde_json::from_str(&t).expect("JSON frame");
                     assert_eq!(init["type"], "init", "first message is init");
                     let text = init["code"].as_str().unwrap_or_default().to_owned();
+                    let version = init["version"].as_u64().unwrap_or(0);
                     return Ok(Self {
                         ws,
                         init,
                         text,
                         closed: None,
+                        version,
+                        quote_version: true,
                     });
                 }
                 Ok(Some(Ok(Message::Close(frame)))) => {
@@ -80,8 +87,11 @@ impl JsonClient {
     /// Sends the full text, as the prototype's clients do.
     pub async fn send_code(&mut self, code: &str) {
         self.text = code.to_owned();
-        self.send(json!({"type": "code_update", "code": code, "cursorPosition": 0}))
-            .await;
+        let mut message = json!({"type": "code_update", "code": code, "cursorPosition": 0});
+        if self.quote_version {
+            message["baseVersion"] = json!(self.version);
+        }
+        self.send(message).await;
     }
 
     /// The next JSON message, or `None` on close or after `timeout`.
@@ -96,6 +106,7 @@ impl JsonClient {
                     let value: Value = serde_json::from_str(&t).expect("JSON frame");
                     if value["type"] == "code_update" {
                         self.text = value["code"].as_str().unwrap_or_default().to_owned();
+                        self.version = value["version"].as_u64().unwrap_or(self.version);
                     }
                     return Some(value);
                 }

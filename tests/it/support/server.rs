@@ -220,6 +220,21 @@ impl Server {
             .expect("wait for server")
     }
 
+    /// Sends SIGTERM and returns at once; `wait_exit` collects the exit.
+    pub fn signal_term(&self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+    }
+
+    pub async fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("a running server");
+        tokio::time::timeout(timeout, child.wait())
+            .await
+            .expect("server exited in time")
+            .expect("wait for server")
+    }
+
     /// SIGKILL: no goodbye, no flush.
     pub async fn kill(&mut self) {
         let mut child = self.child.take().expect("a running server");

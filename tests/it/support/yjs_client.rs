@@ -36,12 +36,38 @@ impl YjsClient {
 
     /// Connects without waiting for the handshake (for refusal tests).
     pub async fn open(url: &str) -> Self {
-        let (ws, _) = connect_async(url).await.expect("yjs connect");
+        Self::try_open(url, None).await.expect("yjs connect")
+    }
+
+    /// Reconnects as the browser provider does: the same document, so
+    /// the handshake sends the server whatever it missed.
+    pub async fn reconnect(&self, url: &str) -> Option<Self> {
+        let state = {
+            let awareness = self.awareness.lock().unwrap();
+            awareness
+                .doc()
+                .transact()
+                .encode_state_as_update_v1(&StateVector::default())
+        };
+        let client = Self::try_open(url, Some(state)).await?;
+        client
+            .wait(Duration::from_secs(5), |c| c.synced_once())
+            .await
+            .then_some(client)
+            .filter(|c| c.closed().is_none())
+    }
+
+    async fn try_open(url: &str, state: Option<Vec<u8>>) -> Option<Self> {
+        let (ws, _) = connect_async(url).await.ok()?;
         let (mut sink, mut stream) = ws.split();
         let doc = Doc::with_options(Options {
             offset_kind: OffsetKind::Utf16,
             ..Options::default()
         });
+        if let Some(state) = state {
+            let update = Update::decode_v1(&state).ok()?;
+            doc.transact_mut().apply_update(update).ok()?;
+        }
         let awareness = Arc::new(Mutex::new(Awareness::new(doc)));
         let (out, mut out_rx) = mpsc::unbounded_channel::<WsMessage>();
         let (bump, changed) = watch::channel(0u64);
@@ -85,13 +111,13 @@ impl YjsClient {
                 }
             })
         };
-        Self {
+        Some(Self {
             awareness,
             out,
             changed,
             closed,
             reader,
-        }
+        })
     }
 
     fn synced_once(&self) -> bool {
@@ -285,9 +311,4 @@ fn handle(awareness: &Mutex<Awareness>, out: &mpsc::UnboundedSender<WsMessage>, 
         }
         _ => {}
     }
-}
-
-#[allow(dead_code)]
-pub fn empty_state_vector() -> StateVector {
-    StateVector::default()
 }
