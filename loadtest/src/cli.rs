@@ -145,9 +145,23 @@ mod tests {
     #[test]
     fn the_documented_command_line_parses() {
         let a = Args::try_parse_from([
-            "loadtest", "--url", "ws://127.0.0.1:8001", "--url", "ws://127.0.0.1:8002",
-            "--rooms", "100", "--clients-per-room", "4", "--edits-per-sec", "3",
-            "--duration", "30s", "--protocol", "mixed", "--server-pids", "1,2",
+            "loadtest",
+            "--url",
+            "ws://127.0.0.1:8001",
+            "--url",
+            "ws://127.0.0.1:8002",
+            "--rooms",
+            "100",
+            "--clients-per-room",
+            "4",
+            "--edits-per-sec",
+            "3",
+            "--duration",
+            "30s",
+            "--protocol",
+            "mixed",
+            "--server-pids",
+            "1,2",
         ])
         .unwrap();
         assert_eq!(a.urls.len(), 2);

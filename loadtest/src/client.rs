@@ -109,13 +109,26 @@ struct JsonOut<'a> {
     cursor_position: usize,
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-pub async fn run_client(spec: ClientSpec, shared: Arc<Shared>, mut phase: watch::Receiver<Phase>) -> Outcome {
+pub async fn run_client(
+    spec: ClientSpec,
+    shared: Arc<Shared>,
+    mut phase: watch::Receiver<Phase>,
+) -> Outcome {
     let result = drive(&spec, &shared, &mut phase).await;
     match result {
-        Ok(text) => Outcome { spec, text: Some(text), error: None },
-        Err(e) => Outcome { spec, text: None, error: Some(format!("{e:#}")) },
+        Ok(text) => Outcome {
+            spec,
+            text: Some(text),
+            error: None,
+        },
+        Err(e) => Outcome {
+            spec,
+            text: None,
+            error: Some(format!("{e:#}")),
+        },
     }
 }
 
@@ -188,11 +201,18 @@ async fn timeout_at(
     }
 }
 
-async fn drive(spec: &ClientSpec, shared: &Shared, phase: &mut watch::Receiver<Phase>) -> anyhow::Result<String> {
+async fn drive(
+    spec: &ClientSpec,
+    shared: &Shared,
+    phase: &mut watch::Receiver<Phase>,
+) -> anyhow::Result<String> {
     let (mut ws, mut doc) = match open(spec, shared).await {
         Ok(x) => x,
         Err(e) => {
-            shared.counters.connect_failures.fetch_add(1, Ordering::Relaxed);
+            shared
+                .counters
+                .connect_failures
+                .fetch_add(1, Ordering::Relaxed);
             shared.counters.ready.fetch_add(1, Ordering::Relaxed);
             shared.ready_notify.notify_one();
             return Err(e);
@@ -337,11 +357,17 @@ async fn drive(spec: &ClientSpec, shared: &Shared, phase: &mut watch::Receiver<P
     // delivered (without a latency sample).
     let mut late = 0;
     marker::scan(&text, |m| {
-        if m.client != spec.id && seen.insert(m.key()) && shared.log.deliver(m, 0) != Delivery::Unknown {
+        if m.client != spec.id
+            && seen.insert(m.key())
+            && shared.log.deliver(m, 0) != Delivery::Unknown
+        {
             late += 1;
         }
     });
-    shared.counters.late_detected.fetch_add(late, Ordering::Relaxed);
+    shared
+        .counters
+        .late_detected
+        .fetch_add(late, Ordering::Relaxed);
     let _ = timeout(Duration::from_secs(2), ws.close(None)).await;
     Ok(text)
 }

@@ -24,7 +24,12 @@ impl JsonText {
     /// Starts from the `init` text; the cursor is at its end.
     pub fn new(init: String) -> Self {
         let cursor = init.len();
-        Self { text: init, cursor, pending: VecDeque::new(), acked: None }
+        Self {
+            text: init,
+            cursor,
+            pending: VecDeque::new(),
+            acked: None,
+        }
     }
 
     pub fn text(&self) -> &str {
@@ -45,7 +50,11 @@ impl JsonText {
     /// The cursor in UTF-16 code units, as the protocol counts.
     pub fn cursor_utf16(&self) -> usize {
         let head = &self.text[..self.cursor];
-        if head.is_ascii() { head.len() } else { head.encode_utf16().count() }
+        if head.is_ascii() {
+            head.len()
+        } else {
+            head.encode_utf16().count()
+        }
     }
 
     /// Applies our own edit locally; the caller then sends `text()`.
@@ -94,8 +103,10 @@ impl JsonText {
 }
 
 fn apply_edit(text: &mut String, cursor: &mut usize, e: &Edit) {
-    if e.backspace && *cursor > 0 {
-        // Our own filler letters are ASCII: one byte.
+    // The letter before the cursor is our own ASCII filler; should a rebase
+    // have put the cursor elsewhere, skip the backspace rather than cut a
+    // character in two.
+    if e.backspace && *cursor > 0 && text.as_bytes()[*cursor - 1].is_ascii() {
         *cursor -= 1;
         text.remove(*cursor);
     }
@@ -191,7 +202,11 @@ mod tests {
         j.receive("x#c1e0;abx#c1e1;cdx#c2e0;kx#c2e1;m".into(), 0, |_| {});
         assert_eq!(j.text(), "x#c1e0;abx#c1e1;cx#c1e2;ex#c2e0;kx#c2e1;m");
         // And both.
-        j.receive("x#c1e0;abx#c1e1;cx#c1e2;ex#c2e0;kx#c2e1;m".into(), 0, |_| {});
+        j.receive(
+            "x#c1e0;abx#c1e1;cx#c1e2;ex#c2e0;kx#c2e1;m".into(),
+            0,
+            |_| {},
+        );
         assert!(j.pending.is_empty());
     }
 
@@ -209,6 +224,13 @@ mod tests {
         assert_eq!(region, format!("{}tail", &ours[ours.len() - 3..]));
         assert_eq!(j.text(), format!("{ours}tail"));
         assert_eq!(crate::marker::all_in(j.text()).len(), 50);
+    }
+
+    #[test]
+    fn a_backspace_never_splits_a_character() {
+        let mut j = JsonText::new("é".into());
+        j.apply_local(edit(1, 0, true, "a"));
+        assert_eq!(j.text(), "éx#c1e0;a");
     }
 
     #[test]

@@ -12,7 +12,10 @@ fn main() -> ExitCode {
     {
         eprintln!("warning: open-file limit {nofile} is low for {n} connections (ulimit -n)");
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: tokio runtime: {e}");
@@ -42,5 +45,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -33,7 +33,11 @@ pub fn machine_busy_seconds() -> Option<f64> {
 
 pub fn parse_proc_stat_busy(stat: &str) -> Option<u64> {
     let line = stat.lines().find(|l| l.starts_with("cpu "))?;
-    let f: Vec<u64> = line.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
     // user nice system idle iowait irq softirq steal (guest time is in user)
     let busy = f.iter().take(8).sum::<u64>() - f.get(3)? - f.get(4).copied().unwrap_or(0);
     Some(busy)
@@ -69,14 +73,20 @@ pub fn self_cpu_seconds() -> f64 {
 /// Raises RLIMIT_NOFILE's soft limit to its hard limit; returns the new soft
 /// limit.
 pub fn raise_nofile_limit() -> u64 {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: plain libc calls on a struct we own.
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
             return 0;
         }
         if lim.rlim_cur < lim.rlim_max {
-            let want = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+            let want = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
                 return want.rlim_cur;
             }
@@ -105,7 +115,10 @@ mod tests {
 
     #[test]
     fn vmrss_line() {
-        assert_eq!(parse_vmrss("Name:\tx\nVmRSS:\t   12345 kB\nVmSwap: 0 kB\n"), Some(12345));
+        assert_eq!(
+            parse_vmrss("Name:\tx\nVmRSS:\t   12345 kB\nVmSwap: 0 kB\n"),
+            Some(12345)
+        );
         assert_eq!(parse_vmrss("Name: x\n"), None);
     }
 

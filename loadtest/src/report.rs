@@ -93,18 +93,29 @@ impl Report {
         if let Some(idle) = &self.idle {
             println!(
                 "idle connections: {}/{} over {} rooms; server RSS {} KiB -> {} KiB: {:.2} KiB per connection",
-                idle.connected, idle.requested, idle.rooms, idle.rss_before_kib, idle.rss_after_kib,
+                idle.connected,
+                idle.requested,
+                idle.rooms,
+                idle.rss_before_kib,
+                idle.rss_after_kib,
                 idle.kib_per_connection
             );
         } else {
             println!(
                 "{} rooms x {} clients ({}), {} edits/s per client, {:.1} s typing, instances: {}",
-                self.rooms, self.clients_per_room, self.protocol, self.edits_per_sec_per_client,
-                self.typing_secs, self.urls.join(" ")
+                self.rooms,
+                self.clients_per_room,
+                self.protocol,
+                self.edits_per_sec_per_client,
+                self.typing_secs,
+                self.urls.join(" ")
             );
             println!(
                 "sent {} edits ({:.1}/s); {} deliveries ({:.1}/s); {} expected by clients alive at the end",
-                self.edits_sent, self.edits_per_sec, self.deliveries, self.deliveries_per_sec,
+                self.edits_sent,
+                self.edits_per_sec,
+                self.deliveries,
+                self.deliveries_per_sec,
                 self.expected_deliveries
             );
             println!(
@@ -117,7 +128,9 @@ impl Report {
             );
             println!(
                 "rooms: {} checked, {} diverged, {} missing edits, {} duplicated edits",
-                self.rooms_checked, self.rooms_diverged, self.rooms_missing_edits,
+                self.rooms_checked,
+                self.rooms_diverged,
+                self.rooms_missing_edits,
                 self.rooms_duplicated_edits
             );
         }
@@ -129,8 +142,13 @@ impl Report {
             for s in &r.steps {
                 println!(
                     "  ramp step: target {:.0}/s  sent {:.0}/s  delivered {:.0}/s  p50 {:.3} p99 {:.3} max {:.3} ms  loadtest cpu {:.0}%",
-                    s.target_edits_per_sec, s.edits_per_sec, s.deliveries_per_sec, s.latency.p50_ms,
-                    s.latency.p99_ms, s.latency.max_ms, s.loadtest_cpu_pct
+                    s.target_edits_per_sec,
+                    s.edits_per_sec,
+                    s.deliveries_per_sec,
+                    s.latency.p50_ms,
+                    s.latency.p99_ms,
+                    s.latency.max_ms,
+                    s.loadtest_cpu_pct
                 );
             }
             println!(
@@ -138,7 +156,10 @@ impl Report {
                 r.max_sustained_edits_per_sec, r.p99_limit_ms, r.stopped_because
             );
         }
-        println!("loadtest cpu {:.2} s ({:.0}% of one core)", self.loadtest_cpu_secs, self.loadtest_cpu_pct);
+        println!(
+            "loadtest cpu {:.2} s ({:.0}% of one core)",
+            self.loadtest_cpu_secs, self.loadtest_cpu_pct
+        );
         if let Some(o) = self.other_cpu_pct {
             println!("other processes on the machine: {o:.0}% of one core during the run");
         }

@@ -38,7 +38,11 @@ pub struct RoomState {
 }
 
 /// Creates a room, retrying briefly on 429 and 5xx.
-pub async fn create_room(http: &reqwest::Client, base: &str, language: &str) -> anyhow::Result<String> {
+pub async fn create_room(
+    http: &reqwest::Client,
+    base: &str,
+    language: &str,
+) -> anyhow::Result<String> {
     let url = format!("{base}/api/rooms");
     let mut attempt = 0u32;
     loop {
@@ -53,7 +57,8 @@ pub async fn create_room(http: &reqwest::Client, base: &str, language: &str) -> 
                 let c: Created = r.json().await.context("room creation answer")?;
                 return Ok(c.room_id);
             }
-            Ok(r) if attempt < 8 && (r.status().as_u16() == 429 || r.status().is_server_error()) => {}
+            Ok(r)
+                if attempt < 8 && (r.status().as_u16() == 429 || r.status().is_server_error()) => {}
             Ok(r) => {
                 let status = r.status();
                 let body = r.text().await.unwrap_or_default();
@@ -69,7 +74,11 @@ pub async fn create_room(http: &reqwest::Client, base: &str, language: &str) -> 
 /// The room's stored code (`GET /api/rooms/{id}`).
 pub async fn room_code(http: &reqwest::Client, base: &str, room: &str) -> anyhow::Result<String> {
     let url = format!("{base}/api/rooms/{room}");
-    let r = http.get(&url).send().await.with_context(|| format!("GET {url}"))?;
+    let r = http
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
     if !r.status().is_success() {
         bail!("GET {url}: {}", r.status());
     }
@@ -86,9 +95,18 @@ mod tests {
 
     #[test]
     fn bases_from_ws_urls() {
-        assert_eq!(http_base("ws://127.0.0.1:8001").unwrap(), "http://127.0.0.1:8001");
-        assert_eq!(http_base("ws://127.0.0.1:8001/yjs/x").unwrap(), "http://127.0.0.1:8001");
-        assert_eq!(http_base("wss://example.test").unwrap(), "https://example.test");
+        assert_eq!(
+            http_base("ws://127.0.0.1:8001").unwrap(),
+            "http://127.0.0.1:8001"
+        );
+        assert_eq!(
+            http_base("ws://127.0.0.1:8001/yjs/x").unwrap(),
+            "http://127.0.0.1:8001"
+        );
+        assert_eq!(
+            http_base("wss://example.test").unwrap(),
+            "https://example.test"
+        );
         assert_eq!(ws_base("http://h:1/").unwrap(), "ws://h:1");
         assert!(http_base("ftp://h").is_err());
         assert!(http_base("nope").is_err());

@@ -31,20 +31,41 @@ struct Setup {
     http_bases: Vec<String>,
 }
 
-async fn setup(args: &Args, rooms: usize, per_room: usize, protocol: Protocol) -> anyhow::Result<Setup> {
-    let ws_bases: Vec<String> = args.urls.iter().map(|u| rest::ws_base(u)).collect::<Result<_, _>>()?;
-    let http_bases: Vec<String> = args.urls.iter().map(|u| rest::http_base(u)).collect::<Result<_, _>>()?;
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+async fn setup(
+    args: &Args,
+    rooms: usize,
+    per_room: usize,
+    protocol: Protocol,
+) -> anyhow::Result<Setup> {
+    let ws_bases: Vec<String> = args
+        .urls
+        .iter()
+        .map(|u| rest::ws_base(u))
+        .collect::<Result<_, _>>()?;
+    let http_bases: Vec<String> = args
+        .urls
+        .iter()
+        .map(|u| rest::http_base(u))
+        .collect::<Result<_, _>>()?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
 
     // Rooms are created on every instance in turn, a few at a time.
     let limit = Arc::new(Semaphore::new(8));
     let mut tasks = JoinSet::new();
     for r in 0..rooms {
-        let (http, base, lang, limit) =
-            (http.clone(), http_bases[r % http_bases.len()].clone(), args.language.clone(), limit.clone());
+        let (http, base, lang, limit) = (
+            http.clone(),
+            http_bases[r % http_bases.len()].clone(),
+            args.language.clone(),
+            limit.clone(),
+        );
         tasks.spawn(async move {
             let _p = limit.acquire_owned().await?;
-            rest::create_room(&http, &base, &lang).await.map(|id| (r, id))
+            rest::create_room(&http, &base, &lang)
+                .await
+                .map(|id| (r, id))
         });
     }
     let mut ids = vec![String::new(); rooms];
@@ -74,7 +95,12 @@ async fn setup(args: &Args, rooms: usize, per_room: usize, protocol: Protocol) -
             });
         }
     }
-    Ok(Setup { rooms: ids, specs, http, http_bases })
+    Ok(Setup {
+        rooms: ids,
+        specs,
+        http,
+        http_bases,
+    })
 }
 
 fn shared(args: &Args, clients: usize, gap_us: u64) -> Arc<Shared> {
@@ -95,9 +121,11 @@ fn gap_us(per_client_rate: f64) -> u64 {
 }
 
 async fn wait_ready(shared: &Shared, total: usize) {
-    let deadline = Instant::now() + Duration::from_secs(60) + Duration::from_millis(10 * total as u64);
+    let deadline =
+        Instant::now() + Duration::from_secs(60) + Duration::from_millis(10 * total as u64);
     while shared.counters.ready.load(Ordering::Relaxed) < total && Instant::now() < deadline {
-        let _ = tokio::time::timeout(Duration::from_millis(200), shared.ready_notify.notified()).await;
+        let _ =
+            tokio::time::timeout(Duration::from_millis(200), shared.ready_notify.notified()).await;
     }
 }
 
@@ -115,7 +143,10 @@ fn cpu_mark(args: &Args) -> CpuMark {
     let servers = if args.server_pids.is_empty() {
         None
     } else {
-        args.server_pids.iter().map(|p| procstat::cpu_seconds(*p)).sum::<Option<f64>>()
+        args.server_pids
+            .iter()
+            .map(|p| procstat::cpu_seconds(*p))
+            .sum::<Option<f64>>()
     };
     CpuMark {
         at: Instant::now(),
@@ -142,7 +173,12 @@ struct Progress {
 impl Progress {
     fn new() -> Self {
         let now = Instant::now();
-        Self { last_at: now, last_sent: 0, last_delivered: 0, started: now }
+        Self {
+            last_at: now,
+            last_sent: 0,
+            last_delivered: 0,
+            started: now,
+        }
     }
 
     fn line(&mut self, shared: &Shared, quiet: bool) {
@@ -172,7 +208,10 @@ impl Progress {
 /// Types for `duration`, a progress line a second.
 async fn type_for(shared: &Shared, duration: Duration, progress: &mut Progress, quiet: bool) {
     let end = tokio::time::Instant::now() + duration;
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(1), Duration::from_secs(1));
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(1),
+        Duration::from_secs(1),
+    );
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(end) => break,
@@ -190,7 +229,10 @@ async fn ramp(
     clients: usize,
     progress: &mut Progress,
 ) -> Ramp {
-    let mut ramp = Ramp { p99_limit_ms: args.ramp_p99_ms, ..Ramp::default() };
+    let mut ramp = Ramp {
+        p99_limit_ms: args.ramp_p99_ms,
+        ..Ramp::default()
+    };
     let budget_end = Instant::now() + args.duration;
     let mut rate = args.edits_per_sec;
     let mut max_ok = 0.0f64;
@@ -204,14 +246,21 @@ async fn ramp(
         // Warm up for a second at the new rate, then measure.
         type_for(shared, Duration::from_secs(1), progress, args.quiet).await;
         let _ = shared.rec.take_interval();
-        type_for(shared, args.step.saturating_sub(Duration::from_secs(1)), progress, args.quiet).await;
+        type_for(
+            shared,
+            args.step.saturating_sub(Duration::from_secs(1)),
+            progress,
+            args.quiet,
+        )
+        .await;
         let h = shared.rec.take_interval();
         let b = cpu_mark(args);
         let secs = b.at.duration_since(a.at).as_secs_f64();
         let step = RampStep {
             target_edits_per_sec: target,
             edits_per_sec: (shared.counters.sent.load(Ordering::Relaxed) - sent0) as f64 / secs,
-            deliveries_per_sec: (shared.rec.delivered.load(Ordering::Relaxed) - deliv0) as f64 / secs,
+            deliveries_per_sec: (shared.rec.delivered.load(Ordering::Relaxed) - deliv0) as f64
+                / secs,
             latency: LatencySummary::of(&h),
             loadtest_cpu_pct: my_pct(a, b),
         };
@@ -229,9 +278,15 @@ async fn ramp(
             max_ok = max_ok.max(step.edits_per_sec);
         }
         ramp.stopped_because = if !under {
-            format!("p99 {:.1} ms over {} ms", step.latency.p99_ms, args.ramp_p99_ms)
+            format!(
+                "p99 {:.1} ms over {} ms",
+                step.latency.p99_ms, args.ramp_p99_ms
+            )
         } else if !sustained {
-            format!("sent only {:.0} of {:.0} edits/s", step.edits_per_sec, target)
+            format!(
+                "sent only {:.0} of {:.0} edits/s",
+                step.edits_per_sec, target
+            )
         } else if cpu > 180.0 {
             format!("loadtest itself used {cpu:.0}% CPU")
         } else if Instant::now() + args.step > budget_end {
@@ -258,7 +313,10 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     }
     wait_ready(&shared, total).await;
     if !args.quiet {
-        eprintln!("{total} clients connected in {} rooms; typing", setup.rooms.len());
+        eprintln!(
+            "{total} clients connected in {} rooms; typing",
+            setup.rooms.len()
+        );
     }
 
     let start = cpu_mark(args);
@@ -277,13 +335,22 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let _ = phase_tx.send(Phase::Done);
 
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(total);
+    let mut crashed = 0u64;
     while let Some(res) = tasks.join_next().await {
         match res {
             Ok(o) => outcomes.push(o),
-            Err(e) => eprintln!("client task failed: {e}"),
+            Err(e) => {
+                eprintln!("client task failed: {e}");
+                crashed += 1;
+            }
         }
     }
     outcomes.sort_by_key(|o| o.spec.id);
+    // A crashed client counts as a dropped connection.
+    shared
+        .counters
+        .disconnects
+        .fetch_add(crashed, Ordering::Relaxed);
 
     let mut report = Report {
         label: args.label.clone(),
@@ -295,7 +362,16 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         ramp: ramp_result,
         ..Report::default()
     };
-    finish(&mut report, &setup, &shared, &outcomes, per_room, start, typed, drained).await;
+    finish(
+        &mut report,
+        &setup,
+        &shared,
+        &outcomes,
+        start,
+        typed,
+        drained,
+    )
+    .await;
     Ok(report)
 }
 
@@ -326,7 +402,6 @@ async fn finish(
     setup: &Setup,
     shared: &Shared,
     outcomes: &[Outcome],
-    per_room: usize,
     start: CpuMark,
     typed: CpuMark,
     drained: CpuMark,
@@ -347,10 +422,10 @@ async fn finish(
 
     // Per room: lost deliveries, then convergence against the stored text.
     for (r, room_id) in setup.rooms.iter().enumerate() {
-        let members = &outcomes[r * per_room..((r + 1) * per_room).min(outcomes.len())];
+        let members: Vec<&Outcome> = outcomes.iter().filter(|o| o.spec.room == r).collect();
         let alive = members.iter().filter(|o| o.text.is_some()).count() as u32;
         let mut sent: Vec<Marker> = Vec::new();
-        for o in members {
+        for o in &members {
             let n = shared.log.sent_by(o.spec.id).len() as u32;
             sent.extend((0..n).map(|s| Marker::new(o.spec.id, s)));
             let receivers = alive - u32::from(o.text.is_some());
@@ -365,11 +440,19 @@ async fn finish(
         report.rooms_missing_edits += usize::from(verdict.missing_edits > 0);
         report.rooms_duplicated_edits += usize::from(verdict.duplicated_edits > 0);
         if !verdict.ok() && report.room_failures.len() < 5 {
-            report.room_failures.push(RoomFailure { room_id: room_id.clone(), verdict });
+            report.room_failures.push(RoomFailure {
+                room_id: room_id.clone(),
+                verdict,
+            });
         }
     }
     for o in outcomes.iter().filter(|o| o.error.is_some()).take(5) {
-        report.warnings.push(format!("client {} (room {}): {}", o.spec.id, o.spec.room_id, o.error.as_deref().unwrap_or("")));
+        report.warnings.push(format!(
+            "client {} (room {}): {}",
+            o.spec.id,
+            o.spec.room_id,
+            o.error.as_deref().unwrap_or("")
+        ));
     }
 
     cpu_figures(report, start, typed, drained);
@@ -415,7 +498,8 @@ fn cpu_figures(report: &mut Report, start: CpuMark, typed: CpuMark, drained: Cpu
     if let Some(s) = servers {
         let all = s + redis.unwrap_or(0.0);
         if report.deliveries > 0 {
-            report.server_cpu_secs_per_1000_deliveries = Some(all * 1000.0 / report.deliveries as f64);
+            report.server_cpu_secs_per_1000_deliveries =
+                Some(all * 1000.0 / report.deliveries as f64);
         }
     }
 }
@@ -451,7 +535,9 @@ async fn stored_text(setup: &Setup, r: usize, room_id: &str, want: Option<&str>)
 
 /// `--idle N --pid PID`: memory per idle Yjs connection.
 pub async fn idle(args: &Args, n: usize) -> anyhow::Result<Report> {
-    let pid = args.pid.context("--idle needs --pid (the server to measure)")?;
+    let pid = args
+        .pid
+        .context("--idle needs --pid (the server to measure)")?;
     let rooms = args.rooms.clamp(1, n.max(1));
     let per_room = n.div_ceil(rooms);
     let setup = setup(args, rooms, per_room, Protocol::Yjs).await?;

@@ -44,7 +44,10 @@ pub struct EditLog {
 
 impl EditLog {
     pub fn new(epoch: Instant, clients: usize) -> Self {
-        Self { epoch, senders: (0..clients).map(|_| Mutex::new(Vec::new())).collect() }
+        Self {
+            epoch,
+            senders: (0..clients).map(|_| Mutex::new(Vec::new())).collect(),
+        }
     }
 
     pub fn now_ns(&self) -> u64 {
@@ -60,7 +63,10 @@ impl EditLog {
         let at_ns = self.now_ns();
         let mut v = lock(&self.senders[client as usize]);
         debug_assert_eq!(v.len(), seq as usize);
-        v.push(SentEdit { at_ns, delivered: 0 });
+        v.push(SentEdit {
+            at_ns,
+            delivered: 0,
+        });
     }
 
     /// A receiver saw `m` for the first time at `at_ns`.
@@ -119,7 +125,9 @@ pub struct Recorder {
 impl Default for Recorder {
     fn default() -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new((new_histogram(), new_histogram()))).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new((new_histogram(), new_histogram())))
+                .collect(),
             delivered: AtomicU64::new(0),
             last_delivery_ns: AtomicU64::new(0),
         }
@@ -157,7 +165,10 @@ impl Recorder {
         h
     }
 
-    fn merge(&self, pick: impl Fn(&(Histogram<u64>, Histogram<u64>)) -> &Histogram<u64>) -> Histogram<u64> {
+    fn merge(
+        &self,
+        pick: impl Fn(&(Histogram<u64>, Histogram<u64>)) -> &Histogram<u64>,
+    ) -> Histogram<u64> {
         let mut h = new_histogram();
         for s in &self.shards {
             // Same bounds everywhere, so `add` cannot fail.
@@ -214,7 +225,10 @@ mod tests {
         assert!((s.p90_ms - 0.9).abs() < 0.001, "{s:?}");
         assert!((s.p99_ms - 0.99).abs() < 0.001, "{s:?}");
         assert!((s.max_ms - 1.0).abs() < 0.001, "{s:?}");
-        assert_eq!(LatencySummary::of(&new_histogram()), LatencySummary::default());
+        assert_eq!(
+            LatencySummary::of(&new_histogram()),
+            LatencySummary::default()
+        );
     }
 
     #[test]
@@ -223,7 +237,10 @@ mod tests {
         let log = EditLog::new(epoch, 2);
         log.record_send(1, 0);
         let sent = log.sent_by(1)[0].at_ns;
-        assert_eq!(log.deliver(Marker::new(1, 0), sent + 2_500_000), Delivery::Fresh(2_500));
+        assert_eq!(
+            log.deliver(Marker::new(1, 0), sent + 2_500_000),
+            Delivery::Fresh(2_500)
+        );
         assert_eq!(log.deliver(Marker::new(1, 1), sent), Delivery::Unknown);
         assert_eq!(log.deliver(Marker::new(9, 0), sent), Delivery::Unknown);
         assert_eq!(log.sent_by(1)[0].delivered, 1);
@@ -231,7 +248,10 @@ mod tests {
 
     #[test]
     fn lost_deliveries_count_missing_receivers_per_edit() {
-        let e = |d| SentEdit { at_ns: 0, delivered: d };
+        let e = |d| SentEdit {
+            at_ns: 0,
+            delivered: d,
+        };
         assert_eq!(lost_deliveries(&[e(3), e(3)], 3), 0);
         assert_eq!(lost_deliveries(&[e(3), e(1), e(0)], 3), 5);
         // A surplus on one edit does not hide a loss on another.

@@ -54,7 +54,9 @@ impl Typist {
         Self {
             client,
             seq: 0,
-            rng: SmallRng::seed_from_u64(seed ^ u64::from(client).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            rng: SmallRng::seed_from_u64(
+                seed ^ u64::from(client).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            ),
             deletable: None,
             backspace_ratio: 0.25,
         }
@@ -85,7 +87,12 @@ impl Typist {
         let trail = self.letter(&[prev, deleted]);
         text.push(trail as char);
         self.deletable = Some(trail);
-        Edit { marker, backspace, text, marker_len }
+        Edit {
+            marker,
+            backspace,
+            text,
+            marker_len,
+        }
     }
 
     pub fn edits_made(&self) -> u32 {
@@ -128,7 +135,9 @@ mod tests {
     fn first_edit_never_backspaces_and_some_later_do() {
         let mut t = Typist::new(1, 2);
         assert!(!t.next_edit(None, None).backspace);
-        let n = (0..400).filter(|_| t.next_edit(None, None).backspace).count();
+        let n = (0..400)
+            .filter(|_| t.next_edit(None, None).backspace)
+            .count();
         assert!(n > 50 && n < 200, "{n}");
     }
 }

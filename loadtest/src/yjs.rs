@@ -9,8 +9,8 @@
 
 use yrs::block::{BLOCK_GC_REF_NUMBER, BLOCK_SKIP_REF_NUMBER, ItemContent};
 use yrs::encoding::read::Read;
-use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
 use yrs::sync::awareness::AwarenessUpdateEntry;
+use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
 use yrs::updates::decoder::{Decode, Decoder, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{
@@ -25,7 +25,10 @@ const HAS_PARENT_SUB: u8 = 0b0010_0000;
 
 /// Calls `f` with every string inserted by a v1-encoded update (all text
 /// items it carries, whether or not we knew them already).
-pub fn update_strings(update: &[u8], mut f: impl FnMut(&str)) -> Result<(), yrs::encoding::read::Error> {
+pub fn update_strings(
+    update: &[u8],
+    mut f: impl FnMut(&str),
+) -> Result<(), yrs::encoding::read::Error> {
     let mut d = DecoderV1::from(update);
     let clients: u32 = d.read_var()?;
     for _ in 0..clients {
@@ -97,9 +100,19 @@ impl Default for YjsPeer {
 
 impl YjsPeer {
     pub fn new() -> Self {
-        let doc = Doc::with_options(Options { offset_kind: OffsetKind::Utf16, ..Options::default() });
+        let doc = Doc::with_options(Options {
+            offset_kind: OffsetKind::Utf16,
+            ..Options::default()
+        });
         let text = doc.get_or_insert_text("code");
-        Self { doc, text, inserted: String::new(), cursor: None, synced: false, awareness_clock: 0 }
+        Self {
+            doc,
+            text,
+            inserted: String::new(),
+            cursor: None,
+            synced: false,
+            awareness_clock: 0,
+        }
     }
 
     /// The first frame to send: sync step 1 with our state vector.
@@ -180,13 +193,22 @@ impl YjsPeer {
         self.awareness_clock += 1;
         let at = {
             let txn = self.doc.transact();
-            self.cursor.as_ref().and_then(|c| c.get_offset(&txn)).map(|o| o.index).unwrap_or(0)
+            self.cursor
+                .as_ref()
+                .and_then(|c| c.get_offset(&txn))
+                .map(|o| o.index)
+                .unwrap_or(0)
         };
         let json = format!(
             r##"{{"user":{{"name":"{name}","color":"#30bced"}},"cursor":{{"anchor":{at},"head":{at}}}}}"##
         );
-        let entry = AwarenessUpdateEntry { clock: self.awareness_clock, json: json.into() };
-        let update = AwarenessUpdate { clients: [(self.doc.client_id(), entry)].into_iter().collect() };
+        let entry = AwarenessUpdateEntry {
+            clock: self.awareness_clock,
+            json: json.into(),
+        };
+        let update = AwarenessUpdate {
+            clients: [(self.doc.client_id(), entry)].into_iter().collect(),
+        };
         Message::Awareness(update).encode_v1()
     }
 
@@ -252,7 +274,10 @@ mod tests {
         assert_eq!(from_b.len(), 30);
         assert!(from_b.iter().all(|m| m.client == 2));
         // A whole-state update of both clients' items (what a step 2 is).
-        let full = a.doc.transact().encode_state_as_update_v1(&yrs::StateVector::default());
+        let full = a
+            .doc
+            .transact()
+            .encode_state_as_update_v1(&yrs::StateVector::default());
         let mut all = Vec::new();
         update_strings(&full, |s| all.extend(marker::all_in(s))).unwrap();
         all.sort();
@@ -296,7 +321,11 @@ mod tests {
         assert_eq!(peer.text(), format!("é🙂{}", first.text));
         let second = t.next_edit(None, None);
         let _ = peer.type_edit(&second);
-        let tail = if second.backspace { &first.text[..first.text.len() - 1] } else { &first.text };
+        let tail = if second.backspace {
+            &first.text[..first.text.len() - 1]
+        } else {
+            &first.text
+        };
         assert_eq!(peer.text(), format!("é🙂{tail}{}", second.text));
     }
 }
