@@ -73,13 +73,24 @@ pub fn update_strings(
 
 use crate::typist::Edit;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum PeerError {
-    #[error("undecodable y-websocket message: {0}")]
+    /// An undecodable y-websocket message or update.
     Decode(String),
-    #[error("update could not be applied: {0}")]
+    /// An update yrs refused to apply.
     Apply(String),
 }
+
+impl std::fmt::Display for PeerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PeerError::Decode(e) => write!(f, "undecodable y-websocket message: {e}"),
+            PeerError::Apply(e) => write!(f, "update could not be applied: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for PeerError {}
 
 pub struct YjsPeer {
     doc: Doc,
