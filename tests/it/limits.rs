@@ -132,3 +132,32 @@ async fn a_full_room_refuses_one_more_connection() {
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn a_silent_peer_is_dropped_after_two_ping_intervals() {
+    use futures_util::StreamExt;
+
+    let server = Server::start_with(
+        &Backing::embedded(),
+        &[("PAIRPROG__WS__PING_INTERVAL_SECS", "1")],
+    )
+    .await;
+    let room = server.create_room().await;
+    let (mut silent, _) = tokio_tungstenite::connect_async(server.ws(&format!("/ws/{room}")))
+        .await
+        .unwrap();
+    // Read `init`, then stop reading: pings go unanswered.
+    let _init = silent.next().await;
+    assert_eq!(server.get_room(&room).await["connectionCount"], 1);
+    let dropped = crate::support::eventually(Duration::from_secs(6), || async {
+        server.get_room(&room).await["connectionCount"] == 0
+    })
+    .await;
+    assert!(dropped, "the server gave up on the silent peer");
+
+    // An attentive client (tungstenite answers pings while reading) stays.
+    let mut attentive = JsonClient::connect(&server.ws(&format!("/ws/{room}"))).await;
+    assert!(attentive.next(Duration::from_secs(4)).await.is_none());
+    assert_eq!(attentive.closed, None, "still connected after 4 intervals");
+    assert_eq!(server.get_room(&room).await["connectionCount"], 1);
+}
