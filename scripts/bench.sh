@@ -40,6 +40,8 @@ cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     dropdb --if-exists "$db" 2>/dev/null || true
+    redis-cli -h 127.0.0.1 --scan --pattern "$prefix:*" 2>/dev/null |
+        xargs -r -n 500 redis-cli -h 127.0.0.1 del >/dev/null 2>&1 || true
     if [ -n "$started_redis" ]; then redis-cli -h 127.0.0.1 shutdown nosave >/dev/null 2>&1 || true; fi
     if [ "$rc" -ne 0 ]; then log "failed (rc=$rc); logs kept in $work"; else rm -rf "$work"; fi
 }
