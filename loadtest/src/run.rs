@@ -270,35 +270,64 @@ async fn ramp(
                 step.target_edits_per_sec, step.edits_per_sec, step.latency.p99_ms
             );
         }
-        let sustained = step.edits_per_sec >= 0.9 * target && step.latency.count > 0;
-        let under = step.latency.p99_ms <= args.ramp_p99_ms;
-        let cpu = step.loadtest_cpu_pct;
         ramp.steps.push(step.clone());
-        if sustained && under {
-            max_ok = max_ok.max(step.edits_per_sec);
+        let time_left = Instant::now() + args.step <= budget_end;
+        match judge_step(&step, args.ramp_p99_ms, time_left) {
+            StepVerdict::Continue { sustained_rate } => {
+                max_ok = max_ok.max(sustained_rate);
+            }
+            StepVerdict::Stop {
+                sustained_rate,
+                because,
+            } => {
+                max_ok = max_ok.max(sustained_rate.unwrap_or(0.0));
+                ramp.stopped_because = because;
+                break;
+            }
         }
-        ramp.stopped_because = if !under {
-            format!(
-                "p99 {:.1} ms over {} ms",
-                step.latency.p99_ms, args.ramp_p99_ms
-            )
-        } else if !sustained {
-            format!(
-                "sent only {:.0} of {:.0} edits/s",
-                step.edits_per_sec, target
-            )
-        } else if cpu > 180.0 {
-            format!("loadtest itself used {cpu:.0}% CPU")
-        } else if Instant::now() + args.step > budget_end {
-            "time budget (--duration) spent".into()
-        } else {
-            rate *= args.ramp_factor;
-            continue;
-        };
-        break;
+        rate *= args.ramp_factor;
     }
     ramp.max_sustained_edits_per_sec = max_ok;
     ramp
+}
+
+#[derive(Debug, PartialEq)]
+enum StepVerdict {
+    Continue {
+        sustained_rate: f64,
+    },
+    Stop {
+        sustained_rate: Option<f64>,
+        because: String,
+    },
+}
+
+/// Whether a ramp step counts (p99 within the limit and at least 90% of
+/// the target rate actually sent) and whether to go on.
+fn judge_step(step: &RampStep, p99_limit_ms: f64, time_left: bool) -> StepVerdict {
+    let sustained = step.edits_per_sec >= 0.9 * step.target_edits_per_sec && step.latency.count > 0;
+    let under = step.latency.p99_ms <= p99_limit_ms;
+    let ok_rate = (sustained && under).then_some(step.edits_per_sec);
+    let because = if !under {
+        format!("p99 {:.1} ms over {} ms", step.latency.p99_ms, p99_limit_ms)
+    } else if !sustained {
+        format!(
+            "sent only {:.0} of {:.0} edits/s",
+            step.edits_per_sec, step.target_edits_per_sec
+        )
+    } else if step.loadtest_cpu_pct > 180.0 {
+        format!("loadtest itself used {:.0}% CPU", step.loadtest_cpu_pct)
+    } else if !time_left {
+        "time budget (--duration) spent".into()
+    } else {
+        return StepVerdict::Continue {
+            sustained_rate: step.edits_per_sec,
+        };
+    };
+    StepVerdict::Stop {
+        sustained_rate: ok_rate,
+        because,
+    }
 }
 
 pub async fn run(args: &Args) -> anyhow::Result<Report> {
@@ -595,4 +624,55 @@ pub async fn idle(args: &Args, n: usize) -> anyhow::Result<Report> {
     };
     report.ok = failures == 0 && report.disconnects == 0;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(target: f64, sent: f64, p99: f64) -> RampStep {
+        RampStep {
+            target_edits_per_sec: target,
+            edits_per_sec: sent,
+            deliveries_per_sec: sent,
+            latency: LatencySummary {
+                count: 100,
+                p99_ms: p99,
+                ..LatencySummary::default()
+            },
+            loadtest_cpu_pct: 10.0,
+        }
+    }
+
+    #[test]
+    fn ramp_steps_are_judged_on_latency_rate_and_time() {
+        assert_eq!(
+            judge_step(&step(100.0, 99.0, 10.0), 50.0, true),
+            StepVerdict::Continue {
+                sustained_rate: 99.0
+            }
+        );
+        match judge_step(&step(100.0, 99.0, 60.0), 50.0, true) {
+            StepVerdict::Stop {
+                sustained_rate: None,
+                because,
+            } => assert!(because.contains("p99")),
+            other => panic!("{other:?}"),
+        }
+        match judge_step(&step(100.0, 80.0, 10.0), 50.0, true) {
+            StepVerdict::Stop {
+                sustained_rate: None,
+                because,
+            } => assert!(because.contains("sent only")),
+            other => panic!("{other:?}"),
+        }
+        // The last step within budget still counts.
+        assert_eq!(
+            judge_step(&step(100.0, 95.0, 10.0), 50.0, false),
+            StepVerdict::Stop {
+                sustained_rate: Some(95.0),
+                because: "time budget (--duration) spent".into()
+            }
+        );
+    }
 }
