@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -122,6 +123,10 @@ impl Application {
         let server = {
             let closed = closed.clone();
             tokio::spawn(async move {
+                // Small frames must not wait for Nagle's algorithm.
+                let listener = listener.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
                 axum::serve(listener, app)
                     .with_graceful_shutdown(closed.cancelled_owned())
                     .await

@@ -174,6 +174,13 @@ impl RedisBus {
         });
         // Fail fast on a wrong url or a Redis that is not there.
         inner.ping().await?;
+        // The publisher calls the script by its hash.
+        inner
+            .publish_script
+            .prepare_invoke()
+            .load_async(&mut inner.conn().await?)
+            .await
+            .map_err(backend("redis script load"))?;
         let (subscriber, messages) = subscriber::start(inner.clone(), client).await?;
 
         let cancel = CancellationToken::new();
@@ -338,85 +345,106 @@ impl Inner {
             .map_err(backend("redis presence"))
     }
 
-    /// Publishes one message: updates through the sequencing script.
-    async fn send(&self, room: &RoomId, message: &Outgoing) -> Result<(), BusError> {
+    /// Publishes several messages in one pipeline: updates through the
+    /// sequencing script (by its hash, loading it first if Redis lost it).
+    async fn send_batch(&self, batch: &[(RoomId, Outgoing)]) -> Result<(), BusError> {
         let mut conn = self.conn().await?;
-        let (kind, payload) = match message {
-            Outgoing::Update(b) => (KIND_UPDATE, b.as_ref()),
-            Outgoing::Awareness(b) => (KIND_AWARENESS, b.as_ref()),
-            Outgoing::Cursor(b) => (KIND_CURSOR, b.as_ref()),
-            Outgoing::Presence { joined: true } => (KIND_JOINED, &[][..]),
-            Outgoing::Presence { joined: false } => (KIND_LEFT, &[][..]),
-        };
-        if kind == KIND_UPDATE {
-            self.sequenced(&mut conn, room, payload, &self.keys.channel(room))
-                .await
-                .map(drop)
-        } else {
-            let message = encode(kind, &self.instance_id, 0, payload);
-            redis::cmd("PUBLISH")
-                .arg(self.keys.channel(room))
-                .arg(message)
-                .query_async::<i64>(&mut conn)
-                .await
-                .map(drop)
-                .map_err(backend("redis publish"))
+        let mut pipe = redis::pipe();
+        for (room, message) in batch {
+            let channel = self.keys.channel(room);
+            let (kind, payload) = match message {
+                Outgoing::Update(b) => (KIND_UPDATE, b.as_ref()),
+                Outgoing::Awareness(b) => (KIND_AWARENESS, b.as_ref()),
+                Outgoing::Cursor(b) => (KIND_CURSOR, b.as_ref()),
+                Outgoing::Presence { joined: true } => (KIND_JOINED, &[][..]),
+                Outgoing::Presence { joined: false } => (KIND_LEFT, &[][..]),
+            };
+            if kind == KIND_UPDATE {
+                pipe.cmd("EVALSHA")
+                    .arg(self.publish_script.get_hash())
+                    .arg(3)
+                    .arg(self.keys.seq(room))
+                    .arg(self.keys.stream(room))
+                    .arg(&channel)
+                    .arg(header(KIND_UPDATE, &self.instance_id))
+                    .arg(payload)
+                    .arg(self.stream_max_len)
+                    .arg(&self.instance_id)
+                    .arg(KEY_TTL_SECS)
+                    .ignore();
+            } else {
+                pipe.cmd("PUBLISH")
+                    .arg(channel)
+                    .arg(encode(kind, &self.instance_id, 0, payload))
+                    .ignore();
+            }
         }
-    }
-
-    /// Runs the sequencing script, publishing on `channel`; returns the seq.
-    async fn sequenced(
-        &self,
-        conn: &mut deadpool_redis::Connection,
-        room: &RoomId,
-        payload: &[u8],
-        channel: &str,
-    ) -> Result<u64, BusError> {
-        self.publish_script
-            .key(self.keys.seq(room))
-            .key(self.keys.stream(room))
-            .key(channel)
-            .arg(header(KIND_UPDATE, &self.instance_id))
-            .arg(payload)
-            .arg(self.stream_max_len)
-            .arg(&self.instance_id)
-            .arg(KEY_TTL_SECS)
-            .invoke_async::<u64>(conn)
-            .await
-            .map_err(backend("redis publish update"))
+        match pipe.query_async::<()>(&mut conn).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                self.publish_script
+                    .prepare_invoke()
+                    .load_async(&mut conn)
+                    .await
+                    .map_err(backend("redis script load"))?;
+                Err(BusError::Backend(
+                    "publish script was not loaded; loaded it".into(),
+                ))
+            }
+            Err(e) => Err(backend("redis publish batch")(e)),
+        }
     }
 }
 
-/// Drains the publish queue in order; a failed message is retried (with
-/// backoff) before anything after it, so peers see our updates in order.
+/// Most messages sent to Redis in one pipelined round trip.
+const PUBLISH_BATCH: usize = 256;
+
+/// Drains the publish queue in order, whatever is queued at once going out
+/// as one pipeline (one round trip, not one per update); a failed batch is
+/// retried (with backoff) before anything after it, so peers see our
+/// updates in order. A retried batch may publish some messages twice,
+/// which merging ignores.
 async fn publisher(
     inner: Arc<Inner>,
     mut queue: mpsc::UnboundedReceiver<Job>,
     cancel: CancellationToken,
 ) {
+    let mut batch: Vec<(RoomId, Outgoing)> = Vec::with_capacity(PUBLISH_BATCH);
+    let mut flushes = Vec::new();
     loop {
-        let job = tokio::select! {
+        let first = tokio::select! {
             _ = cancel.cancelled() => return,
             job = queue.recv() => match job {
                 Some(job) => job,
                 None => return,
             },
         };
-        let (room, message) = match job {
-            Job::Publish(room, message) => (room, message),
-            Job::Flush(done) => {
-                let _ = done.send(());
-                continue;
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Publish(room, message) => batch.push((room, message)),
+                Job::Flush(done) => flushes.push(done),
             }
-        };
+            if batch.len() < PUBLISH_BATCH {
+                next = queue.try_recv().ok();
+            }
+        }
         let mut backoff = Backoff::default();
-        while let Err(e) = inner.send(&room, &message).await {
-            let delay = backoff.next_delay();
-            tracing::warn!(%room, error = %e, ?delay, "publish failed; retrying");
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = tokio::time::sleep(delay) => {}
+        while !batch.is_empty() {
+            match inner.send_batch(&batch).await {
+                Ok(()) => batch.clear(),
+                Err(e) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(messages = batch.len(), error = %e, ?delay, "publish failed; retrying");
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                }
             }
+        }
+        for done in flushes.drain(..) {
+            let _ = done.send(());
         }
     }
 }

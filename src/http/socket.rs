@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use futures_util::SinkExt;
 
 use super::AppState;
@@ -13,6 +13,20 @@ use crate::room::{CloseReason, Connection, Frame, JoinError, PeerKind};
 
 /// Frames written to the socket before one flush.
 const WRITE_BATCH: usize = 64;
+
+/// Per-connection read buffer: tungstenite's 128 KiB default is
+/// zero-filled on every read and held by every idle connection.
+const READ_BUFFER: usize = 8 * 1024;
+
+/// The transport limits every WebSocket route shares. The transport cap is
+/// twice the frame limit, so a frame over the limit still arrives whole and
+/// is refused with a clean 1009 by `serve`.
+pub(super) fn configure(ws: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
+    let cap = state.settings.limits.max_frame_bytes * 2;
+    ws.max_message_size(cap)
+        .max_frame_size(cap)
+        .read_buffer_size(READ_BUFFER)
+}
 
 /// What a protocol does with the client's messages.
 pub(super) trait Protocol: Send {

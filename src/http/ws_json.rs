@@ -24,10 +24,7 @@ async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let room = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let cap = state.settings.limits.max_frame_bytes * 2;
-    Ok(ws
-        .max_message_size(cap)
-        .max_frame_size(cap)
+    Ok(socket::configure(ws, &state)
         .on_upgrade(move |socket| socket::serve(socket, state, room, Json))
         .into_response())
 }

@@ -113,9 +113,19 @@ async fn wait_for_seq(prefix: &str, room: &RoomId, seq: u64) {
 /// Sequences an update into the stream but publishes it on a channel
 /// nobody listens to: exactly what a dropped pub/sub message looks like.
 async fn lose_update(bus: &RedisBus, room: &RoomId, payload: &[u8]) {
-    let mut conn = bus.inner.conn().await.unwrap();
-    bus.inner
-        .sequenced(&mut conn, room, payload, "pp-test-void")
+    let inner = &bus.inner;
+    let mut conn = inner.conn().await.unwrap();
+    inner
+        .publish_script
+        .key(inner.keys.seq(room))
+        .key(inner.keys.stream(room))
+        .key("pp-test-void")
+        .arg(header(KIND_UPDATE, &inner.instance_id))
+        .arg(payload)
+        .arg(inner.stream_max_len)
+        .arg(&inner.instance_id)
+        .arg(KEY_TTL_SECS)
+        .invoke_async::<u64>(&mut conn)
         .await
         .unwrap();
 }
