@@ -5,10 +5,13 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 
 use super::AppState;
 use crate::domain::RoomId;
+use crate::error::ApiError;
 use crate::room::{CloseReason, Connection, Frame, JoinError, PeerKind};
 
 /// Frames written to the socket before one flush.
@@ -21,11 +24,25 @@ const READ_BUFFER: usize = 8 * 1024;
 /// The transport limits every WebSocket route shares. The transport cap is
 /// twice the frame limit, so a frame over the limit still arrives whole and
 /// is refused with a clean 1009 by `serve`.
-pub(super) fn configure(ws: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
+fn configure(ws: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
     let cap = state.settings.limits.max_frame_bytes * 2;
     ws.max_message_size(cap)
         .max_frame_size(cap)
         .read_buffer_size(READ_BUFFER)
+}
+
+/// The upgrade handler of every WebSocket route: a malformed room id is a
+/// 400 before any upgrade; the room itself is looked up once connected
+/// (an unknown one closes with 4404).
+pub(super) async fn upgrade<P: Protocol + Default + 'static>(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let room = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok(configure(ws, &state)
+        .on_upgrade(move |socket| serve(socket, state, room, P::default()))
+        .into_response())
 }
 
 /// What a protocol does with the client's messages.

@@ -2,31 +2,17 @@
 //! A bad message gets an `error` message and the socket stays open.
 
 use axum::Router;
-use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocketUpgrade};
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::ws::{Message as WsMessage, Utf8Bytes};
 use axum::routing::get;
 use serde::Deserialize;
 
 use super::AppState;
 use super::socket::{self, Protocol};
-use crate::domain::{Language, RoomId};
-use crate::error::ApiError;
+use crate::domain::Language;
 use crate::room::{CloseReason, Connection, JsonEdit, PeerKind, messages};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/ws/{id}", get(upgrade))
-}
-
-async fn upgrade(
-    State(state): State<AppState>,
-    Path(raw): Path<String>,
-    ws: WebSocketUpgrade,
-) -> Result<Response, ApiError> {
-    let room = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    Ok(socket::configure(ws, &state)
-        .on_upgrade(move |socket| socket::serve(socket, state, room, Json))
-        .into_response())
+    Router::new().route("/ws/{id}", get(socket::upgrade::<Json>))
 }
 
 /// What a JSON client may send. `userId` is accepted for compatibility
@@ -55,6 +41,7 @@ struct Tagged {
     r#type: String,
 }
 
+#[derive(Default)]
 struct Json;
 
 fn error(code: &str, detail: &str) -> WsMessage {

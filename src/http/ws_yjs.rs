@@ -3,9 +3,7 @@
 //! more y-protocols messages.
 
 use axum::Router;
-use axum::extract::ws::{Message as WsMessage, WebSocketUpgrade};
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::ws::Message as WsMessage;
 use axum::routing::get;
 use bytes::Bytes;
 use yrs::sync::{Message, MessageReader};
@@ -14,12 +12,10 @@ use yrs::updates::encoder::Encode;
 
 use super::AppState;
 use super::socket::{self, Protocol};
-use crate::domain::RoomId;
-use crate::error::ApiError;
 use crate::room::{CloseReason, Connection, PeerKind};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/yjs/{id}", get(upgrade))
+    Router::new().route("/yjs/{id}", get(socket::upgrade::<Yjs>))
 }
 
 const NOT_BINARY: CloseReason = CloseReason {
@@ -31,17 +27,7 @@ const MALFORMED: CloseReason = CloseReason {
     reason: "malformed y-protocols message",
 };
 
-async fn upgrade(
-    State(state): State<AppState>,
-    Path(raw): Path<String>,
-    ws: WebSocketUpgrade,
-) -> Result<Response, ApiError> {
-    let room = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    Ok(socket::configure(ws, &state)
-        .on_upgrade(move |socket| socket::serve(socket, state, room, Yjs))
-        .into_response())
-}
-
+#[derive(Default)]
 struct Yjs;
 
 impl Protocol for Yjs {
