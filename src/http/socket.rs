@@ -17,8 +17,9 @@ use crate::room::{CloseReason, Connection, Frame, JoinError, PeerKind};
 /// Frames written to the socket before one flush.
 const WRITE_BATCH: usize = 64;
 
-/// Per-connection read buffer (it grows for a larger frame): tungstenite's 128 KiB default is
-/// zero-filled on every read and held by every idle connection.
+/// Per-connection read buffer; it grows for a larger frame. tungstenite's
+/// 128 KiB default is zero-filled on every read and held by every idle
+/// connection.
 const READ_BUFFER: usize = 4 * 1024;
 
 /// The transport limits every WebSocket route shares. The transport cap is
