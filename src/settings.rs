@@ -239,3 +239,51 @@ impl Settings {
         self.database.url.is_some()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(vars: &'static [(&'static str, &'static str)]) -> Result<Settings, SettingsError> {
+        Settings::load_from(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_single_node() {
+        let settings = with(&[]).unwrap();
+        assert!(!settings.is_distributed());
+        assert_eq!(settings.server.port, 8000);
+        assert_eq!(settings.persist.flush_interval_ms, 500);
+    }
+
+    #[test]
+    fn conventional_variables_are_honoured() {
+        let settings = with(&[
+            ("PORT", "9001"),
+            ("DATABASE_URL", "postgres://u@h/db"),
+            ("REDIS_URL", "redis://h"),
+        ])
+        .unwrap();
+        assert_eq!(settings.server.port, 9001);
+        assert!(settings.is_distributed());
+    }
+
+    #[test]
+    fn bad_settings_name_the_key() {
+        let port = with(&[("PORT", "eighty")]).unwrap_err().to_string();
+        assert!(port.contains("server.port"), "{port}");
+        let bus = with(&[("REDIS_URL", "redis://h")]).unwrap_err().to_string();
+        assert!(
+            bus.contains("redis.url") && bus.contains("database.url"),
+            "{bus}"
+        );
+        let store = with(&[("DATABASE_URL", "postgres://u@h/db")])
+            .unwrap_err()
+            .to_string();
+        assert!(store.contains("redis.url"), "{store}");
+    }
+}
