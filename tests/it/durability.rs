@@ -31,3 +31,33 @@ async fn code_survives_a_restart_and_sigterm_closes_with_1012() {
     let again = YjsClient::connect(&server.ws(&format!("/yjs/{room}"))).await;
     assert_eq!(again.text(), expected);
 }
+
+#[tokio::test]
+async fn a_failed_load_is_refused_and_never_becomes_an_empty_document() {
+    let _shared = crate::support::PUBSUB_CUTS.read().await;
+    let backing = Backing::distributed().await;
+    let server = Server::start(&backing).await;
+    let room = server.create_room().await;
+    let url = server.ws(&format!("/yjs/{room}"));
+    let writer = YjsClient::connect(&url).await;
+    writer.append("precious = 1\n");
+    let expected = writer.text();
+    writer.close();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+
+    // Break the store under the room: its update log vanishes for a while.
+    let db = backing.postgres().await;
+    db.batch_execute("ALTER TABLE room_updates RENAME TO room_updates_away")
+        .await
+        .unwrap();
+    let refused = YjsClient::open(&url).await;
+    assert!(refused.wait(WAIT, |c| c.closed().is_some()).await);
+    assert_eq!(refused.closed(), Some(1011), "a failed load is an error");
+    assert!(refused.text().is_empty(), "no document was served");
+
+    db.batch_execute("ALTER TABLE room_updates_away RENAME TO room_updates")
+        .await
+        .unwrap();
+    let again = YjsClient::connect(&url).await;
+    assert_eq!(again.text(), expected, "the stored document is intact");
+}
