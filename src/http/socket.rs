@@ -126,6 +126,14 @@ fn to_ws(frame: Frame) -> Option<WsMessage> {
     }
 }
 
+/// True when the transport refused a frame or message over its size cap.
+fn over_capacity(error: axum::Error) -> bool {
+    error
+        .into_inner()
+        .downcast_ref::<tungstenite::Error>()
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
+}
+
 fn join_refusal(error: JoinError) -> CloseReason {
     match error {
         JoinError::NotFound => CloseReason {
@@ -173,7 +181,7 @@ pub(super) async fn serve<P: Protocol>(
                     Some(Err(e)) => {
                         // tungstenite refuses frames over its own (larger)
                         // cap before we see them.
-                        if e.to_string().contains("too long") || e.to_string().contains("Space limit") {
+                        if over_capacity(e) {
                             state.metrics.reject("frame_too_large");
                             break Some(FRAME_TOO_BIG);
                         }
