@@ -7,8 +7,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::AppState;
-use super::rooms::json_body;
+use super::{AppState, json_body};
 use crate::autocomplete::Suggestion;
 use crate::domain::Language;
 use crate::error::ApiError;

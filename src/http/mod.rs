@@ -16,11 +16,16 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 
+use serde::Deserialize;
+
 use crate::autocomplete::Engine;
+use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::room::Hub;
 use crate::settings::Settings;
@@ -54,6 +59,24 @@ pub fn router(state: AppState) -> Router {
             count_requests,
         ))
         .with_state(state)
+}
+
+/// A JSON body, or `None` when the body is empty; errors are problem+json.
+fn json_body<T: for<'de> Deserialize<'de>>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Option<T>, ApiError> {
+    let body = body.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(_) => {
+            ApiError::TooLarge("request body is over the size limit".into())
+        }
+        other => ApiError::BadRequest(other.body_text()),
+    })?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| ApiError::Unprocessable(format!("invalid body: {e}")))
 }
 
 async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
+use super::{AppState, json_body};
 use crate::domain::{Language, RoomId};
 use crate::error::ApiError;
 use crate::store::{NewRoom, StoreError};
@@ -49,24 +49,6 @@ struct RoomView {
     code: String,
     language: String,
     connection_count: usize,
-}
-
-/// A JSON body, or `None` when the body is empty; errors are problem+json.
-pub(super) fn json_body<T: for<'de> Deserialize<'de>>(
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Option<T>, ApiError> {
-    let body = body.map_err(|e| match e {
-        BytesRejection::FailedToBufferBody(_) => {
-            ApiError::TooLarge("request body is over the size limit".into())
-        }
-        other => ApiError::BadRequest(other.body_text()),
-    })?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    serde_json::from_slice(&body)
-        .map(Some)
-        .map_err(|e| ApiError::Unprocessable(format!("invalid body: {e}")))
 }
 
 async fn create_room(
