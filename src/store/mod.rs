@@ -12,6 +12,8 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{Language, RoomId};
 
+#[cfg(test)]
+pub(crate) mod contract;
 pub mod postgres;
 pub mod sqlite;
 

@@ -346,7 +346,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::domain::Language;
+    use crate::store::contract;
 
     struct TestDb {
         admin: tokio_postgres::Config,
@@ -406,143 +406,29 @@ mod tests {
         }
     }
 
-    fn room_id() -> RoomId {
-        RoomId::generate()
-    }
-
-    async fn new_room(store: &PostgresStore, code: &str) -> (RoomId, yrs::Doc) {
-        let id = room_id();
-        let language = Language::parse("python").unwrap();
-        let state = crate::doc::initial_state(code, language.as_str());
-        store
-            .create_room(NewRoom {
-                id: &id,
-                language: &language,
-                code,
-                state: &state,
-            })
-            .await
-            .unwrap();
-        let doc = crate::doc::from_updates([state.as_slice()]).unwrap();
-        (id, doc)
-    }
-
-    /// Appends `text` at the end of the document; returns the update.
-    fn type_text(doc: &yrs::Doc, text: &str) -> Vec<u8> {
-        use yrs::{Text, Transact};
-        let code = doc.get_or_insert_text(crate::doc::CODE);
-        let mut txn = doc.transact_mut();
-        let len = code.len(&txn);
-        code.insert(&mut txn, len, text);
-        txn.encode_update_v1()
-    }
-
-    async fn loaded_text(store: &PostgresStore, id: &RoomId) -> String {
-        let updates = store.load(id).await.unwrap().expect("room exists");
-        let doc = crate::doc::from_updates(updates.iter().map(Vec::as_slice)).unwrap();
-        crate::doc::text(&doc)
-    }
-
     #[tokio::test]
     async fn create_get_and_conflict() {
         let db = TestDb::new().await;
-        let store = db.store().await;
-        let (id, _) = new_room(&store, "héllo 🙂\n").await;
-        let record = store.room(&id).await.unwrap().expect("room");
-        assert_eq!(record.id, id);
-        assert_eq!(record.code, "héllo 🙂\n");
-        assert_eq!(record.language, "python");
-        assert!((Utc::now() - record.created_at).num_seconds().abs() < 60);
-        assert!(store.room(&room_id()).await.unwrap().is_none());
-        assert!(store.load(&room_id()).await.unwrap().is_none());
-
-        let language = Language::parse("rust").unwrap();
-        let again = store
-            .create_room(NewRoom {
-                id: &id,
-                language: &language,
-                code: "x",
-                state: &crate::doc::initial_state("x", "rust"),
-            })
-            .await;
-        assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
-        assert_eq!(store.room(&id).await.unwrap().unwrap().code, "héllo 🙂\n");
-        store.ping().await.unwrap();
+        contract::create_get_and_conflict(&db.store().await).await;
     }
 
     #[tokio::test]
     async fn append_load_round_trip_and_compaction() {
         let db = TestDb::new().await;
-        let store = db.store().await;
-        let (id, doc) = new_room(&store, "a").await;
-        let mut rows = 0;
-        for chunk in ["b", "c", "d"] {
-            let updates = [type_text(&doc, chunk), type_text(&doc, "ü")];
-            let code = crate::doc::text(&doc);
-            rows = store
-                .append(
-                    &id,
-                    Batch {
-                        updates: &updates,
-                        code: &code,
-                        language: "python",
-                    },
-                )
-                .await
-                .unwrap();
-        }
-        assert_eq!(rows, 6);
-        assert_eq!(loaded_text(&store, &id).await, "abücüdü");
-        assert_eq!(store.room(&id).await.unwrap().unwrap().code, "abücüdü");
-
-        let lang = crate::doc::set_language(&doc, "rust");
-        store
-            .append(
-                &id,
-                Batch {
-                    updates: &[lang],
-                    code: "abücüdü",
-                    language: "rust",
-                },
-            )
-            .await
-            .unwrap();
-        store.compact(&id).await.unwrap();
-        let updates = store.load(&id).await.unwrap().unwrap();
-        assert_eq!(updates.len(), 1, "the log is merged into the snapshot");
-        assert_eq!(loaded_text(&store, &id).await, "abücüdü");
-        let record = store.room(&id).await.unwrap().unwrap();
-        assert_eq!(
-            (record.code.as_str(), record.language.as_str()),
-            ("abücüdü", "rust")
-        );
-        // Compacting an empty log or an unknown room is a no-op.
-        store.compact(&id).await.unwrap();
-        store.compact(&room_id()).await.unwrap();
-        let err = store
-            .append(
-                &room_id(),
-                Batch {
-                    updates: &[],
-                    code: "",
-                    language: "python",
-                },
-            )
-            .await;
-        assert!(matches!(err, Err(StoreError::Backend(_))));
+        contract::append_load_and_compact(&db.store().await).await;
     }
 
     #[tokio::test]
     async fn concurrent_compactions_and_appends_lose_nothing() {
         let db = TestDb::new().await;
         let store = Arc::new(db.store().await);
-        let (id, doc) = new_room(&store, "").await;
+        let (id, doc) = contract::new_room(store.as_ref(), "").await;
         let mut expected = String::new();
         let mut tasks = tokio::task::JoinSet::new();
         for round in 0..20 {
             let word = format!("{round},");
             expected.push_str(&word);
-            let update = type_text(&doc, &word);
+            let update = contract::type_text(&doc, &word);
             let code = crate::doc::text(&doc);
             let (s, i) = (store.clone(), id.clone());
             tasks.spawn(async move {
@@ -562,10 +448,10 @@ mod tests {
         while let Some(done) = tasks.join_next().await {
             done.unwrap().unwrap();
         }
-        assert_eq!(loaded_text(&store, &id).await, expected);
+        assert_eq!(contract::loaded_text(store.as_ref(), &id).await, expected);
         store.compact(&id).await.unwrap();
         assert_eq!(store.load(&id).await.unwrap().unwrap().len(), 1);
-        assert_eq!(loaded_text(&store, &id).await, expected);
+        assert_eq!(contract::loaded_text(store.as_ref(), &id).await, expected);
         assert_eq!(store.room(&id).await.unwrap().unwrap().code, expected);
     }
 
@@ -578,7 +464,7 @@ mod tests {
         );
         let (a, b) = (a.unwrap(), b.unwrap());
         a.migrate().await.unwrap();
-        let (id, _) = new_room(&b, "x").await;
+        let (id, _) = contract::new_room(&b, "x").await;
         assert!(a.room(&id).await.unwrap().is_some());
         let client = a.client().await.unwrap();
         let versions: i64 = client

@@ -303,7 +303,7 @@ fn from_micros(us: i64) -> DateTime<Utc> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::domain::Language;
+    use crate::store::contract;
 
     /// A fresh directory under the system temp dir, removed on drop.
     struct TempDir(std::path::PathBuf);
@@ -322,65 +322,15 @@ mod tests {
         }
     }
 
-    fn type_text(doc: &yrs::Doc, text: &str) -> Vec<u8> {
-        use yrs::{Text, Transact};
-        let code = doc.get_or_insert_text(crate::doc::CODE);
-        let mut txn = doc.transact_mut();
-        let len = code.len(&txn);
-        code.insert(&mut txn, len, text);
-        txn.encode_update_v1()
-    }
-
-    async fn create(store: &SqliteStore, code: &str) -> (RoomId, yrs::Doc) {
-        let id = RoomId::generate();
-        let language = Language::default();
-        let state = crate::doc::initial_state(code, language.as_str());
-        let record = store
-            .create_room(NewRoom {
-                id: &id,
-                language: &language,
-                code,
-                state: &state,
-            })
-            .await
-            .unwrap();
-        assert_eq!(record.code, code);
-        (id, crate::doc::from_updates([state.as_slice()]).unwrap())
-    }
-
-    async fn text(store: &SqliteStore, id: &RoomId) -> String {
-        let updates = store.load(id).await.unwrap().expect("room");
-        let doc = crate::doc::from_updates(updates.iter().map(Vec::as_slice)).unwrap();
-        crate::doc::text(&doc)
-    }
-
     #[tokio::test]
     async fn create_get_conflict_and_reopen() {
         let dir = TempDir::new();
         let store = SqliteStore::open(&dir.0).unwrap();
-        let (id, _) = create(&store, "héllo 🙂\n").await;
-        let record = store.room(&id).await.unwrap().unwrap();
-        assert_eq!(
-            (record.code.as_str(), record.language.as_str()),
-            ("héllo 🙂\n", "python")
-        );
-        assert!(store.room(&RoomId::generate()).await.unwrap().is_none());
-        assert!(store.load(&RoomId::generate()).await.unwrap().is_none());
-        let language = Language::default();
-        let again = store
-            .create_room(NewRoom {
-                id: &id,
-                language: &language,
-                code: "x",
-                state: &crate::doc::initial_state("x", "python"),
-            })
-            .await;
-        assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
-        store.ping().await.unwrap();
+        let id = contract::create_get_and_conflict(&store).await;
         drop(store);
 
         let store = SqliteStore::open(&dir.0).unwrap();
-        assert_eq!(text(&store, &id).await, "héllo 🙂\n");
+        assert_eq!(contract::loaded_text(&store, &id).await, "héllo 🙂\n");
         assert!(dir.0.join("pairprog.db").exists());
     }
 
@@ -388,53 +338,6 @@ mod tests {
     async fn append_load_and_compact() {
         let dir = TempDir::new();
         let store = SqliteStore::open(&dir.0).unwrap();
-        let (id, doc) = create(&store, "a").await;
-        let mut rows = 0;
-        for chunk in ["b", "c", "ü"] {
-            let updates = [type_text(&doc, chunk)];
-            let code = crate::doc::text(&doc);
-            let batch = Batch {
-                updates: &updates,
-                code: &code,
-                language: "python",
-            };
-            rows = store.append(&id, batch).await.unwrap();
-        }
-        assert_eq!(rows, 3);
-        assert_eq!(text(&store, &id).await, "abcü");
-        let lang = crate::doc::set_language(&doc, "rust");
-        let batch = Batch {
-            updates: &[lang],
-            code: "abcü",
-            language: "rust",
-        };
-        assert_eq!(store.append(&id, batch).await.unwrap(), 4);
-
-        store.compact(&id).await.unwrap();
-        assert_eq!(store.load(&id).await.unwrap().unwrap().len(), 1);
-        assert_eq!(text(&store, &id).await, "abcü");
-        let record = store.room(&id).await.unwrap().unwrap();
-        assert_eq!(
-            (record.code.as_str(), record.language.as_str()),
-            ("abcü", "rust")
-        );
-        store.compact(&id).await.unwrap();
-        store.compact(&RoomId::generate()).await.unwrap();
-
-        // Appends after a compaction land in a fresh log.
-        let updates = [type_text(&doc, "!")];
-        let batch = Batch {
-            updates: &updates,
-            code: "abcü!",
-            language: "rust",
-        };
-        assert_eq!(store.append(&id, batch).await.unwrap(), 1);
-        assert_eq!(text(&store, &id).await, "abcü!");
-        let unknown = Batch {
-            updates: &[],
-            code: "",
-            language: "python",
-        };
-        assert!(store.append(&RoomId::generate(), unknown).await.is_err());
+        contract::append_load_and_compact(&store).await;
     }
 }

@@ -1,0 +1,128 @@
+//! What every [`Store`] must do, as tests each implementation runs against
+//! itself (SQLite on a temporary file, Postgres on a fresh database).
+
+use chrono::Utc;
+
+use super::{Batch, NewRoom, Store, StoreError};
+use crate::domain::{Language, RoomId};
+
+/// Creates a Python room holding `code`; returns it with its document.
+pub(crate) async fn new_room(store: &dyn Store, code: &str) -> (RoomId, yrs::Doc) {
+    let id = RoomId::generate();
+    let language = Language::default();
+    let state = crate::doc::initial_state(code, language.as_str());
+    let record = store
+        .create_room(NewRoom {
+            id: &id,
+            language: &language,
+            code,
+            state: &state,
+        })
+        .await
+        .unwrap();
+    assert_eq!(record.code, code);
+    (id, crate::doc::from_updates([state.as_slice()]).unwrap())
+}
+
+/// Appends `text` at the end of the document; returns the update.
+pub(crate) fn type_text(doc: &yrs::Doc, text: &str) -> Vec<u8> {
+    use yrs::{Text, Transact};
+    let code = doc.get_or_insert_text(crate::doc::CODE);
+    let mut txn = doc.transact_mut();
+    let len = code.len(&txn);
+    code.insert(&mut txn, len, text);
+    txn.encode_update_v1()
+}
+
+/// The text of the stored snapshot and log, merged.
+pub(crate) async fn loaded_text(store: &dyn Store, id: &RoomId) -> String {
+    let updates = store.load(id).await.unwrap().expect("room exists");
+    let doc = crate::doc::from_updates(updates.iter().map(Vec::as_slice)).unwrap();
+    crate::doc::text(&doc)
+}
+
+/// Rooms are created, read, and never created twice.
+pub(crate) async fn create_get_and_conflict(store: &dyn Store) -> RoomId {
+    let (id, _) = new_room(store, "héllo 🙂\n").await;
+    let record = store.room(&id).await.unwrap().expect("room");
+    assert_eq!(record.id, id);
+    assert_eq!(
+        (record.code.as_str(), record.language.as_str()),
+        ("héllo 🙂\n", "python")
+    );
+    assert!((Utc::now() - record.created_at).num_seconds().abs() < 60);
+    assert!(store.room(&RoomId::generate()).await.unwrap().is_none());
+    assert!(store.load(&RoomId::generate()).await.unwrap().is_none());
+
+    let language = Language::parse("rust").unwrap();
+    let again = store
+        .create_room(NewRoom {
+            id: &id,
+            language: &language,
+            code: "x",
+            state: &crate::doc::initial_state("x", "rust"),
+        })
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    assert_eq!(store.room(&id).await.unwrap().unwrap().code, "héllo 🙂\n");
+    store.ping().await.unwrap();
+    id
+}
+
+/// Appends round-trip, compaction merges the log into the snapshot and
+/// keeps text and language, and the log starts afresh after it.
+pub(crate) async fn append_load_and_compact(store: &dyn Store) {
+    let (id, doc) = new_room(store, "a").await;
+    let mut rows = 0;
+    for chunk in ["b", "c", "d"] {
+        let updates = [type_text(&doc, chunk), type_text(&doc, "ü")];
+        let code = crate::doc::text(&doc);
+        let batch = Batch {
+            updates: &updates,
+            code: &code,
+            language: "python",
+        };
+        rows = store.append(&id, batch).await.unwrap();
+    }
+    assert_eq!(rows, 6);
+    assert_eq!(loaded_text(store, &id).await, "abücüdü");
+    assert_eq!(store.room(&id).await.unwrap().unwrap().code, "abücüdü");
+
+    let lang = crate::doc::set_language(&doc, "rust");
+    let batch = Batch {
+        updates: &[lang],
+        code: "abücüdü",
+        language: "rust",
+    };
+    assert_eq!(store.append(&id, batch).await.unwrap(), 7);
+    store.compact(&id).await.unwrap();
+    let updates = store.load(&id).await.unwrap().unwrap();
+    assert_eq!(updates.len(), 1, "the log is merged into the snapshot");
+    assert_eq!(loaded_text(store, &id).await, "abücüdü");
+    let record = store.room(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (record.code.as_str(), record.language.as_str()),
+        ("abücüdü", "rust")
+    );
+    // Compacting an empty log or an unknown room is a no-op.
+    store.compact(&id).await.unwrap();
+    store.compact(&RoomId::generate()).await.unwrap();
+
+    // Appends after a compaction land in a fresh log.
+    let updates = [type_text(&doc, "!")];
+    let batch = Batch {
+        updates: &updates,
+        code: "abücüdü!",
+        language: "rust",
+    };
+    assert_eq!(store.append(&id, batch).await.unwrap(), 1);
+    assert_eq!(loaded_text(store, &id).await, "abücüdü!");
+
+    let unknown = Batch {
+        updates: &[],
+        code: "",
+        language: "python",
+    };
+    let err = store.append(&RoomId::generate(), unknown).await;
+    assert!(matches!(err, Err(StoreError::Backend(_))), "{err:?}");
+}
