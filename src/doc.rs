@@ -162,11 +162,6 @@ mod tests {
         assert_eq!(merged.text, "x");
         assert_eq!(merged.language.as_deref(), Some("rust"));
     }
-}
-
-#[cfg(test)]
-mod pending_tests {
-    use super::*;
 
     #[test]
     fn effective_update_includes_a_delete_that_arrived_before_its_insert() {
@@ -190,11 +185,6 @@ mod pending_tests {
         apply_update(&follower, &effective).unwrap();
         assert_eq!(text(&follower), "ac");
     }
-}
-
-#[cfg(test)]
-mod pending_insert_tests {
-    use super::*;
 
     #[test]
     fn effective_update_includes_an_insert_that_waited_for_its_dependency() {
