@@ -284,12 +284,14 @@ impl Room {
             .publish(&self.id, Outgoing::Presence { joined: true });
     }
 
+    /// Every connection sends exactly one `Leave` when it ends, also when
+    /// the room let go of it first (too slow, refused edit): the count and
+    /// the others' `user_left` are settled here, once, either way.
     async fn leave(&mut self, peer: PeerId) {
-        let Some(index) = self.peers.iter().position(|p| p.id == peer) else {
-            return;
-        };
-        let gone = self.peers.swap_remove(index);
-        self.forget_awareness(&gone);
+        if let Some(index) = self.peers.iter().position(|p| p.id == peer) {
+            let gone = self.peers.swap_remove(index);
+            self.forget_awareness(&gone);
+        }
         let count = self.set_presence(self.peers.len()).await;
         let notice = messages::presence(false, count);
         self.send_json_except(None, &notice);
@@ -645,20 +647,22 @@ impl Room {
         slow.sort_unstable_by(|a, b| b.cmp(a));
         for index in slow {
             self.shared.metrics.slow_consumers.inc();
-            let peer = self.peers.swap_remove(index);
-            let _ = peer.close.set(CloseReason::SLOW_CONSUMER);
-            self.forget_awareness(&peer);
-            // Dropping `peer.tx` ends the socket's frame stream; the
-            // connection's own `Leave` then finds nothing to do.
+            self.let_go(index, CloseReason::SLOW_CONSUMER);
         }
     }
 
     fn disconnect(&mut self, peer: PeerId, reason: CloseReason) {
         if let Some(index) = self.peers.iter().position(|p| p.id == peer) {
-            let gone = self.peers.swap_remove(index);
-            let _ = gone.close.set(reason);
-            self.forget_awareness(&gone);
+            self.let_go(index, reason);
         }
+    }
+
+    /// Lets go of a connection: dropping its sender ends the socket's frame
+    /// stream, which then closes with `reason`; its `Leave` follows.
+    fn let_go(&mut self, index: usize, reason: CloseReason) {
+        let gone = self.peers.swap_remove(index);
+        let _ = gone.close.set(reason);
+        self.forget_awareness(&gone);
     }
 
     fn close_all(&mut self, reason: CloseReason) {
@@ -752,6 +756,9 @@ impl Room {
         if !self.peers.is_empty() || !rx.is_empty() {
             return false;
         }
+        // Connections the room let go of may not have sent their `Leave`
+        // yet; it would find the room gone, so settle the count here.
+        self.set_presence(0).await;
         self.shared.remove(&self.id, self.generation);
         rx.close();
         while let Some(command) = rx.recv().await {

@@ -95,6 +95,16 @@ async fn a_document_over_its_limit_is_refused_with_1009() {
     writer.append(&"b".repeat(3000));
     assert!(writer.wait(WAIT, |c| c.closed().is_some()).await);
     assert_eq!(writer.closed(), Some(1009));
+    // The refused writer no longer counts; the reader does.
+    let counted = crate::support::eventually(WAIT, || async {
+        server.get_room(&room).await["connectionCount"] == 1
+    })
+    .await;
+    assert!(
+        counted,
+        "{}",
+        server.get_room(&room).await["connectionCount"]
+    );
     let fresh = YjsClient::connect(&url).await;
     assert_eq!(fresh.text(), accepted, "the refused edit left no trace");
     assert_eq!(reader.text(), accepted);
