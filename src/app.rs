@@ -11,6 +11,7 @@ use std::time::Duration;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::autocomplete::RuleEngine;
 use crate::bus::Bus;
@@ -91,6 +92,7 @@ impl Application {
             metrics,
             autocomplete: Arc::new(RuleEngine),
             draining: Arc::new(AtomicBool::new(false)),
+            sockets: TaskTracker::new(),
         };
         Ok(Self { listener, state })
     }
@@ -118,6 +120,7 @@ impl Application {
         let settings = state.settings.clone();
         let hub = state.hub.clone();
         let draining = state.draining.clone();
+        let sockets = state.sockets.clone();
         let closed = CancellationToken::new();
         let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
         let server = {
@@ -147,6 +150,12 @@ impl Application {
         let timeout = Duration::from_secs(settings.server.shutdown_timeout_secs);
         tracing::info!("persisting rooms and closing sockets with 1012");
         hub.shutdown(timeout).await;
+        // The rooms let go of their sockets; let each write its 1012 close
+        // before the process exits.
+        sockets.close();
+        if tokio::time::timeout(timeout, sockets.wait()).await.is_err() {
+            tracing::warn!("sockets still open at the shutdown timeout");
+        }
         hub.bus().shutdown(timeout).await;
         closed.cancel();
         match tokio::time::timeout(timeout, server).await {

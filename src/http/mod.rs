@@ -21,6 +21,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use tokio_util::task::TaskTracker;
 
 use serde::Deserialize;
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub room_creation: Arc<RateLimiter>,
     /// Set on SIGTERM: `/readyz` answers 503 from then on.
     pub draining: Arc<AtomicBool>,
+    /// Every open WebSocket, so shutdown can wait for their close frames.
+    pub sockets: TaskTracker,
 }
 
 pub fn router(state: AppState) -> Router {

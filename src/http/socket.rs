@@ -42,7 +42,10 @@ pub(super) async fn upgrade<P: Protocol + Default + 'static>(
 ) -> Result<Response, ApiError> {
     let room = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(configure(ws, &state)
-        .on_upgrade(move |socket| serve(socket, state, room, P::default()))
+        .on_upgrade(move |socket| {
+            let sockets = state.sockets.clone();
+            sockets.track_future(serve(socket, state, room, P::default()))
+        })
         .into_response())
 }
 
