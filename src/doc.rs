@@ -6,6 +6,7 @@
 //! documents through here, so the layout is defined once.
 
 use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
 use yrs::{Doc, GetString, Map, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
 
 pub const CODE: &str = "code";
@@ -72,6 +73,31 @@ pub fn set_language(doc: &Doc, language: &str) -> Vec<u8> {
     let mut txn = doc.transact_mut();
     meta.insert(&mut txn, LANGUAGE, language);
     txn.encode_update_v1()
+}
+
+/// Bytes of updates waiting for missing dependencies (0 when none).
+pub fn pending_len(doc: &Doc) -> usize {
+    let txn = doc.transact();
+    if !txn.has_missing_updates() {
+        return 0;
+    }
+    let store = txn.store();
+    let blocks = store
+        .pending_update()
+        .map_or(0, |p| p.update.encode_v1().len());
+    let deletes = store.pending_ds().map_or(0, |ds| ds.encode_v1().len());
+    blocks + deletes
+}
+
+/// The document without what is still pending: its integrated blocks and
+/// delete set, in a fresh document (yrs cannot drop pending updates in
+/// place).
+pub fn without_pending(doc: &Doc) -> Doc {
+    let integrated = doc.transact().encode_diff_v1(&StateVector::default());
+    let fresh = new_doc();
+    // The integrated state of a live document always applies.
+    let _ = apply_update(&fresh, &integrated);
+    fresh
 }
 
 pub fn full_state(doc: &Doc) -> Vec<u8> {
@@ -151,6 +177,33 @@ mod tests {
         assert!(apply_update(&doc, &state).unwrap().is_none());
         assert!(apply_update(&doc, b"\xff\xff garbage").is_err());
         assert_eq!(text(&doc), "# hi\n");
+    }
+
+    #[test]
+    fn pending_updates_are_measured_and_can_be_dropped() {
+        let a = new_doc();
+        let ta = a.get_or_insert_text(CODE);
+        let first = {
+            let mut txn = a.transact_mut();
+            ta.insert(&mut txn, 0, "abc");
+            txn.encode_update_v1()
+        };
+        let second = {
+            let mut txn = a.transact_mut();
+            ta.insert(&mut txn, 3, &"x".repeat(1000));
+            txn.encode_update_v1()
+        };
+        let main = from_updates([initial_state("# hi\n", "python").as_slice()]).unwrap();
+        assert_eq!(pending_len(&main), 0);
+        assert!(apply_update(&main, &second).unwrap().is_none());
+        assert!(pending_len(&main) > 1000);
+        let clean = without_pending(&main);
+        assert_eq!(pending_len(&clean), 0);
+        assert_eq!(text(&clean), "# hi\n");
+        // The dropped part can come again, with its dependency.
+        apply_update(&clean, &first).unwrap();
+        apply_update(&clean, &second).unwrap();
+        assert!(text(&clean).ends_with(&"x".repeat(1000)));
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub struct Metrics {
     pub rejected: Family<Labels, Counter>,
     pub persisted_updates: Counter,
     pub persist_errors: Counter,
+    pub room_panics: Counter,
     pub bus_resyncs: Counter,
     pub rooms_created: Counter,
     pub http_requests: Family<Labels, Counter>,
@@ -41,6 +42,7 @@ impl Metrics {
             rejected: Family::default(),
             persisted_updates: Counter::default(),
             persist_errors: Counter::default(),
+            room_panics: Counter::default(),
             bus_resyncs: Counter::default(),
             rooms_created: Counter::default(),
             http_requests: Family::default(),
@@ -55,6 +57,11 @@ impl Metrics {
             "rooms_open",
             "Rooms loaded in this instance's memory",
             metrics.rooms_open.clone(),
+        );
+        registry.register(
+            "room_panics",
+            "Messages whose handling panicked inside a room (the connection was closed, the room kept)",
+            metrics.room_panics.clone(),
         );
         registry.register(
             "updates",

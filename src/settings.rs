@@ -84,8 +84,34 @@ pub struct Limits {
     pub msgs_per_sec: u32,
     pub msg_burst: u32,
     pub rooms_per_minute: u32,
-    /// Frames queued for one socket before it counts as too slow.
-    pub send_queue: usize,
+    /// Bytes queued toward one socket before it counts as too slow (it is
+    /// disconnected with 1013). At least a whole document plus room.
+    pub send_queue_bytes: usize,
+    /// A socket write that takes longer disconnects the client (1013).
+    pub write_timeout_secs: u64,
+    /// Bytes a room's connections may have queued for it before a sender
+    /// is disconnected (1013).
+    pub room_queue_bytes: usize,
+    /// Bytes per second one connection may send, after `byte_burst`.
+    pub bytes_per_sec: u32,
+    pub byte_burst: u32,
+    /// y-protocols messages one frame may hold.
+    pub max_msgs_per_frame: usize,
+    /// Sync step 1 answers and awareness dumps one connection may ask
+    /// for per minute (each costs an encoding of the document).
+    pub sync_requests_per_min: u32,
+    /// Awareness client ids one connection may introduce.
+    pub awareness_ids_per_conn: usize,
+    /// Bytes of one awareness state.
+    pub awareness_state_bytes: usize,
+    /// Bytes of updates waiting for missing dependencies before they are
+    /// dropped and the sender asked to resend.
+    pub max_pending_bytes: usize,
+    /// Cost budget of one JSON merge diff, in (N+M)² steps; past it the
+    /// diff works by lines, then replaces the changed region.
+    pub merge_budget: u64,
+    /// Bytes of sent texts a JSON connection's shadow keeps.
+    pub json_shadow_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -125,7 +151,18 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("limits.msgs_per_sec", "60"),
     ("limits.msg_burst", "200"),
     ("limits.rooms_per_minute", "30"),
-    ("limits.send_queue", "1024"),
+    ("limits.send_queue_bytes", "8388608"),
+    ("limits.write_timeout_secs", "10"),
+    ("limits.room_queue_bytes", "16777216"),
+    ("limits.bytes_per_sec", "1048576"),
+    ("limits.byte_burst", "4194304"),
+    ("limits.max_msgs_per_frame", "64"),
+    ("limits.sync_requests_per_min", "10"),
+    ("limits.awareness_ids_per_conn", "4"),
+    ("limits.awareness_state_bytes", "8192"),
+    ("limits.max_pending_bytes", "1048576"),
+    ("limits.merge_budget", "4000000"),
+    ("limits.json_shadow_bytes", "8388608"),
     ("ws.ping_interval_secs", "20"),
     ("log.json", "false"),
     ("log.level", "info"),
@@ -194,7 +231,38 @@ impl Settings {
                 "limits.rooms_per_minute",
                 u64::from(self.limits.rooms_per_minute),
             ),
-            ("limits.send_queue", self.limits.send_queue as u64),
+            (
+                "limits.send_queue_bytes",
+                self.limits.send_queue_bytes as u64,
+            ),
+            ("limits.write_timeout_secs", self.limits.write_timeout_secs),
+            (
+                "limits.room_queue_bytes",
+                self.limits.room_queue_bytes as u64,
+            ),
+            ("limits.bytes_per_sec", u64::from(self.limits.bytes_per_sec)),
+            ("limits.byte_burst", u64::from(self.limits.byte_burst)),
+            (
+                "limits.max_msgs_per_frame",
+                self.limits.max_msgs_per_frame as u64,
+            ),
+            (
+                "limits.sync_requests_per_min",
+                u64::from(self.limits.sync_requests_per_min),
+            ),
+            (
+                "limits.awareness_ids_per_conn",
+                self.limits.awareness_ids_per_conn as u64,
+            ),
+            (
+                "limits.awareness_state_bytes",
+                self.limits.awareness_state_bytes as u64,
+            ),
+            ("limits.merge_budget", self.limits.merge_budget),
+            (
+                "limits.json_shadow_bytes",
+                self.limits.json_shadow_bytes as u64,
+            ),
             ("persist.flush_interval_ms", self.persist.flush_interval_ms),
             ("persist.compact_every", self.persist.compact_every),
             ("presence.ttl_secs", self.presence.ttl_secs),
@@ -206,6 +274,21 @@ impl Settings {
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(SettingsError(format!("{key} must be greater than 0")));
+        }
+        let l = &self.limits;
+        if l.send_queue_bytes < l.max_doc_bytes + l.max_frame_bytes {
+            return Err(SettingsError(
+                "limits.send_queue_bytes must hold a whole document and a frame \
+                 (at least limits.max_doc_bytes + limits.max_frame_bytes)"
+                    .into(),
+            ));
+        }
+        if (l.byte_burst as usize) < l.max_frame_bytes || l.room_queue_bytes < l.max_frame_bytes {
+            return Err(SettingsError(
+                "limits.byte_burst and limits.room_queue_bytes must be at least \
+                 limits.max_frame_bytes (a frame at the limit must get through)"
+                    .into(),
+            ));
         }
         if self.presence.heartbeat_secs >= self.presence.ttl_secs {
             return Err(SettingsError(

@@ -14,6 +14,9 @@ use crate::domain::RoomId;
 use crate::error::ApiError;
 use crate::room::{CloseReason, Connection, Frame, JoinError, PeerKind};
 
+/// How long a closed socket waits for the client's close frame.
+const CLOSE_LINGER: Duration = Duration::from_millis(500);
+
 /// Frames written to the socket before one flush.
 const WRITE_BATCH: usize = 64;
 
@@ -35,7 +38,7 @@ fn configure(ws: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
 /// The upgrade handler of every WebSocket route: a malformed room id is a
 /// 400 before any upgrade; the room itself is looked up once connected
 /// (an unknown one closes with 4404).
-pub(super) async fn upgrade<P: Protocol + Default + 'static>(
+pub(super) async fn upgrade<P: Protocol + 'static>(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     ws: WebSocketUpgrade,
@@ -44,7 +47,8 @@ pub(super) async fn upgrade<P: Protocol + Default + 'static>(
     Ok(configure(ws, &state)
         .on_upgrade(move |socket| {
             let sockets = state.sockets.clone();
-            sockets.track_future(serve(socket, state, room, P::default()))
+            let protocol = P::new(&state);
+            sockets.track_future(serve(socket, state, room, protocol))
         })
         .into_response())
 }
@@ -54,25 +58,21 @@ pub(super) trait Protocol: Send {
     const KIND: PeerKind;
     const LABEL: &'static str;
 
+    fn new(state: &AppState) -> Self;
+
     /// Handles one data frame. `Ok(Some(_))` is a reply for this socket
-    /// alone (an `error` message); `Err` closes the socket.
+    /// alone (an `error` message); `Err` closes the socket. Before handing
+    /// the room anything, the protocol charges the rate limit for every
+    /// message the frame holds (`charge(n)` is false when over).
     fn on_message(
         &mut self,
         conn: &Connection,
         message: WsMessage,
+        charge: &mut dyn FnMut(usize) -> bool,
     ) -> Result<Option<WsMessage>, CloseReason>;
 }
 
-pub(super) const RATE_LIMITED: CloseReason = CloseReason {
-    code: 4429,
-    reason: "too many messages",
-};
-pub(super) const FRAME_TOO_BIG: CloseReason = CloseReason {
-    code: 1009,
-    reason: "frame too large",
-};
-
-/// A token bucket: `burst` messages at once, `rate` per second after.
+/// A token bucket: `burst` at once, `rate` per second after.
 struct Bucket {
     tokens: f64,
     burst: f64,
@@ -90,13 +90,14 @@ impl Bucket {
         }
     }
 
-    fn take(&mut self) -> bool {
+    fn take(&mut self, n: usize) -> bool {
         let now = Instant::now();
         let refill = now.duration_since(self.last).as_secs_f64() * self.rate;
         self.tokens = (self.tokens + refill).min(self.burst);
         self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        let n = n as f64;
+        if self.tokens >= n {
+            self.tokens -= n;
             true
         } else {
             false
@@ -139,19 +140,20 @@ fn over_capacity(error: axum::Error) -> bool {
 
 fn join_refusal(error: JoinError) -> CloseReason {
     match error {
-        JoinError::NotFound => CloseReason {
-            code: 4404,
-            reason: "room not found",
-        },
-        JoinError::Full => CloseReason {
-            code: 1013,
-            reason: "room is full",
-        },
+        JoinError::NotFound => CloseReason::NOT_FOUND,
+        JoinError::Full => CloseReason::ROOM_FULL,
         JoinError::ShuttingDown => CloseReason::SHUTTING_DOWN,
-        JoinError::Unavailable | JoinError::Retry => CloseReason {
-            code: 1011,
-            reason: "room unavailable, try again",
-        },
+        JoinError::Unavailable | JoinError::Retry => CloseReason::UNAVAILABLE,
+    }
+}
+
+/// The frame's payload length, for the byte rate.
+fn payload_len(message: &WsMessage) -> usize {
+    match message {
+        WsMessage::Text(t) => t.len(),
+        WsMessage::Binary(b) => b.len(),
+        WsMessage::Ping(p) | WsMessage::Pong(p) => p.len(),
+        WsMessage::Close(_) => 0,
     }
 }
 
@@ -173,7 +175,9 @@ pub(super) async fn serve<P: Protocol>(
     };
     let limits = &state.settings.limits;
     let interval = Duration::from_secs(state.settings.ws.ping_interval_secs);
-    let mut bucket = Bucket::new(limits.msgs_per_sec, limits.msg_burst);
+    let mut messages = Bucket::new(limits.msgs_per_sec, limits.msg_burst);
+    let mut bytes = Bucket::new(limits.bytes_per_sec, limits.byte_burst);
+    let write_timeout = Duration::from_secs(limits.write_timeout_secs);
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     let mut last_heard = Instant::now();
     let close = loop {
@@ -186,49 +190,64 @@ pub(super) async fn serve<P: Protocol>(
                         // cap before we see them.
                         if over_capacity(e) {
                             state.metrics.reject("frame_too_large");
-                            break Some(FRAME_TOO_BIG);
+                            break Some(CloseReason::FRAME_TOO_BIG);
                         }
                         break None;
                     }
                     None => break None,
                 };
                 last_heard = Instant::now();
+                let len = payload_len(&message);
+                if len > limits.max_frame_bytes {
+                    state.metrics.reject("frame_too_large");
+                    break Some(CloseReason::FRAME_TOO_BIG);
+                }
+                if !bytes.take(len) {
+                    state.metrics.reject("byte_rate_limited");
+                    break Some(CloseReason::RATE_LIMITED);
+                }
                 match &message {
                     WsMessage::Close(_) => break None,
-                    WsMessage::Ping(_) | WsMessage::Pong(_) => continue,
-                    WsMessage::Text(t) if t.len() > limits.max_frame_bytes => {
-                        state.metrics.reject("frame_too_large");
-                        break Some(FRAME_TOO_BIG);
-                    }
-                    WsMessage::Binary(b) if b.len() > limits.max_frame_bytes => {
-                        state.metrics.reject("frame_too_large");
-                        break Some(FRAME_TOO_BIG);
+                    // Control frames cost like any message.
+                    WsMessage::Ping(_) | WsMessage::Pong(_) => {
+                        if !messages.take(1) {
+                            state.metrics.reject("rate_limited");
+                            break Some(CloseReason::RATE_LIMITED);
+                        }
+                        continue;
                     }
                     _ => {}
                 }
-                if !bucket.take() {
-                    state.metrics.reject("rate_limited");
-                    break Some(RATE_LIMITED);
-                }
-                match protocol.on_message(&conn, message) {
+                let mut charge = |n: usize| messages.take(n);
+                match protocol.on_message(&conn, message, &mut charge) {
                     Ok(Some(reply)) => {
                         if socket.send(reply).await.is_err() {
                             break None;
                         }
                     }
                     Ok(None) => {}
-                    Err(reason) => break Some(reason),
+                    Err(reason) => {
+                        if reason == CloseReason::RATE_LIMITED {
+                            state.metrics.reject("rate_limited");
+                        }
+                        break Some(reason);
+                    }
                 }
             }
             frame = conn.frames.recv() => {
                 let Some(frame) = frame else {
-                    break Some(conn.close_reason().unwrap_or(CloseReason {
-                        code: 1011,
-                        reason: "room closed",
-                    }));
+                    break Some(conn.close_reason().unwrap_or(CloseReason::UNAVAILABLE));
                 };
-                if write_batch(&mut socket, &mut conn, frame).await.is_err() {
-                    break None;
+                // A client that does not read blocks the write: past the
+                // timeout it is dropped, and what was queued for it goes.
+                match tokio::time::timeout(write_timeout, write_batch(&mut socket, &mut conn, frame)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => break None,
+                    Err(_) => {
+                        state.metrics.slow_consumers.inc();
+                        state.metrics.reject("write_timeout");
+                        return;
+                    }
                 }
             }
             _ = ping.tick() => {
@@ -242,10 +261,27 @@ pub(super) async fn serve<P: Protocol>(
             }
         }
     };
-    if let Some(reason) = close {
-        let _ = socket.send(close_message(reason)).await;
+    drop(conn); // leaves the room now, not after the closing handshake
+    if let Some(reason) = close
+        && socket.send(close_message(reason)).await.is_ok()
+    {
+        linger(&mut socket).await;
     }
-    // `conn` drops here and leaves the room.
+}
+
+/// After our close frame: read (and discard) what the client still sends
+/// until it answers the close, briefly. Dropping a socket with unread
+/// input makes the kernel reset the connection, and a reset can destroy
+/// the close frame before the client reads it.
+async fn linger(socket: &mut WebSocket) {
+    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, WsMessage::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Writes one frame and whatever else is already queued, then flushes
@@ -259,7 +295,7 @@ async fn write_batch(
         socket.feed(message).await?;
     }
     for _ in 1..WRITE_BATCH {
-        let Ok(frame) = conn.frames.try_recv() else {
+        let Some(frame) = conn.frames.try_recv() else {
             break;
         };
         if let Some(message) = to_ws(frame) {

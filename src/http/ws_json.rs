@@ -15,8 +15,8 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/ws/{id}", get(socket::upgrade::<Json>))
 }
 
-/// What a JSON client may send. `userId` is accepted for compatibility
-/// and ignored: the server names each connection itself.
+/// What a JSON client may send. A `userId` it names travels with its
+/// changes, as the prototype relayed it.
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Incoming {
@@ -28,12 +28,28 @@ enum Incoming {
         /// The `version` of the last `init`/`code_update` the client
         /// applied (optional; the prototype's clients do not send it).
         base_version: Option<u64>,
+        user_id: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
     Cursor {
         cursor_position: u32,
         selection_end: Option<u32>,
+        user_id: Option<String>,
     },
+}
+
+/// Longest `userId` relayed, in bytes.
+const MAX_USER_ID: usize = 128;
+
+/// A client-named user id, if it names one within bounds.
+fn user_id(raw: Option<String>) -> Result<Option<String>, WsMessage> {
+    match raw {
+        Some(id) if id.len() > MAX_USER_ID || id.chars().any(char::is_control) => Err(error(
+            "invalid_user_id",
+            "userId must be at most 128 bytes without control characters",
+        )),
+        other => Ok(other.filter(|id| !id.is_empty())),
+    }
 }
 
 #[derive(Deserialize)]
@@ -41,7 +57,6 @@ struct Tagged {
     r#type: String,
 }
 
-#[derive(Default)]
 struct Json;
 
 fn error(code: &str, detail: &str) -> WsMessage {
@@ -53,11 +68,19 @@ impl Protocol for Json {
     const KIND: PeerKind = PeerKind::Json;
     const LABEL: &'static str = "json";
 
+    fn new(_: &AppState) -> Self {
+        Self
+    }
+
     fn on_message(
         &mut self,
         conn: &Connection,
         message: WsMessage,
+        charge: &mut dyn FnMut(usize) -> bool,
     ) -> Result<Option<WsMessage>, CloseReason> {
+        if !charge(1) {
+            return Err(CloseReason::RATE_LIMITED);
+        }
         let WsMessage::Text(text) = message else {
             return Ok(Some(error(
                 "unsupported_frame",
@@ -89,22 +112,35 @@ impl Protocol for Json {
                 cursor_position,
                 language,
                 base_version,
+                user_id: named,
             } => {
                 let language = match language.as_deref().map(Language::parse).transpose() {
                     Ok(language) => language,
                     Err(e) => return Ok(Some(error("invalid_language", &e.to_string()))),
+                };
+                let user_id = match user_id(named) {
+                    Ok(id) => id,
+                    Err(reply) => return Ok(Some(reply)),
                 };
                 conn.json_code(JsonEdit {
                     code,
                     cursor: cursor_position,
                     language,
                     base_version,
-                });
+                    user_id,
+                })?;
             }
             Incoming::Cursor {
                 cursor_position,
                 selection_end,
-            } => conn.json_cursor(cursor_position, selection_end),
+                user_id: named,
+            } => {
+                let user_id = match user_id(named) {
+                    Ok(id) => id,
+                    Err(reply) => return Ok(Some(reply)),
+                };
+                conn.json_cursor(cursor_position, selection_end, user_id)?;
+            }
         }
         Ok(None)
     }

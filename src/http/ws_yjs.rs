@@ -1,68 +1,57 @@
 //! `/yjs/{roomId}`: the y-websocket protocol, so the stock browser
 //! provider connects unchanged. Binary frames only; each may hold one or
-//! more y-protocols messages.
+//! more y-protocols messages (up to `limits.max_msgs_per_frame`), decoded
+//! by [`crate::wire`] so memory stays bounded by the frame.
 
 use axum::Router;
 use axum::extract::ws::Message as WsMessage;
 use axum::routing::get;
-use bytes::Bytes;
-use yrs::sync::{Message, MessageReader};
-use yrs::updates::decoder::DecoderV1;
-use yrs::updates::encoder::Encode;
 
 use super::AppState;
 use super::socket::{self, Protocol};
 use crate::room::{CloseReason, Connection, PeerKind};
+use crate::wire;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/yjs/{id}", get(socket::upgrade::<Yjs>))
 }
 
-const NOT_BINARY: CloseReason = CloseReason {
-    code: 1003,
-    reason: "binary y-protocols frames only",
-};
-const MALFORMED: CloseReason = CloseReason {
-    code: 4400,
-    reason: "malformed y-protocols message",
-};
-
-#[derive(Default)]
-struct Yjs;
+struct Yjs {
+    max_messages: usize,
+}
 
 impl Protocol for Yjs {
     const KIND: PeerKind = PeerKind::Yjs;
     const LABEL: &'static str = "yjs";
 
+    fn new(state: &AppState) -> Self {
+        Self {
+            max_messages: state.settings.limits.max_msgs_per_frame,
+        }
+    }
+
     fn on_message(
         &mut self,
         conn: &Connection,
         message: WsMessage,
+        charge: &mut dyn FnMut(usize) -> bool,
     ) -> Result<Option<WsMessage>, CloseReason> {
         let WsMessage::Binary(frame) = message else {
-            return Err(NOT_BINARY);
+            return Err(CloseReason::NOT_BINARY);
         };
-        let messages = decode_all(&frame).ok_or(MALFORMED)?;
-        let single = messages.len() == 1;
+        let messages = match wire::decode_frame(&frame, self.max_messages) {
+            Ok(messages) => messages,
+            Err(wire::WireError::TooManyMessages { .. }) => return Err(CloseReason::RATE_LIMITED),
+            Err(_) => return Err(CloseReason::MALFORMED),
+        };
+        if !charge(messages.len()) {
+            return Err(CloseReason::RATE_LIMITED);
+        }
+        // The frame's bytes, shared out for the room's inbox budget.
+        let share = frame.len().div_ceil(messages.len().max(1));
         for message in messages {
-            // Relay the client's own bytes when the frame is one message.
-            let raw = if single {
-                frame.clone()
-            } else {
-                Bytes::from(message.encode_v1())
-            };
-            conn.yjs(message, raw);
+            conn.yjs(message, share)?;
         }
         Ok(None)
     }
-}
-
-/// Every message of a frame, or `None` if any is malformed or there is
-/// none.
-fn decode_all(frame: &[u8]) -> Option<Vec<Message>> {
-    let mut decoder = DecoderV1::from(frame);
-    let messages = MessageReader::new(&mut decoder)
-        .collect::<Result<Vec<_>, _>>()
-        .ok()?;
-    (!messages.is_empty()).then_some(messages)
 }

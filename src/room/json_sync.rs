@@ -26,8 +26,18 @@ use yrs::{Doc, GetString, ReadTxn, Text, Transact};
 
 use crate::doc;
 
-/// Versions kept per client before the oldest is folded into the fork.
-const MAX_VERSIONS: usize = 512;
+use super::diff;
+
+/// What bounds one JSON client's shadow.
+#[derive(Debug, Clone, Copy)]
+pub struct ShadowLimits {
+    /// Bytes of queued texts kept per client before the oldest versions
+    /// are folded into the fork (a client that far behind has its next
+    /// edit applied as insertions only).
+    pub max_bytes: usize,
+    /// Cost budget of one diff (see [`diff`]).
+    pub merge_budget: u64,
+}
 
 /// The edit could not be turned into operations; nothing was changed in
 /// the room.
@@ -50,6 +60,9 @@ pub struct JsonShadow {
     /// quote as its `baseVersion`).
     known_number: u64,
     versions: VecDeque<Version>,
+    /// Bytes held by `versions` (texts and updates).
+    versions_bytes: usize,
+    limits: ShadowLimits,
 }
 
 /// One change of the client's, in UTF-16 positions.
@@ -60,7 +73,7 @@ enum Op<'a> {
 
 impl JsonShadow {
     /// A fork of `main` as it is now; the client is sent this text in `init`.
-    pub fn fork(main: &Doc, number: u64) -> Self {
+    pub fn fork(main: &Doc, number: u64, limits: ShadowLimits) -> Self {
         let fork = doc::new_doc();
         // The full state of a valid live document always applies.
         let _ = doc::apply_update(&fork, &doc::full_state(main));
@@ -70,6 +83,8 @@ impl JsonShadow {
             known,
             known_number: number,
             versions: VecDeque::new(),
+            versions_bytes: 0,
+            limits,
         }
     }
 
@@ -80,7 +95,8 @@ impl JsonShadow {
     /// Records that `text` (reached by `update`), numbered `number`, was
     /// sent to the client.
     pub fn push(&mut self, text: Arc<str>, update: Bytes, number: u64) {
-        if self.versions.len() == MAX_VERSIONS {
+        self.versions_bytes += text.len() + update.len();
+        while self.versions_bytes > self.limits.max_bytes && !self.versions.is_empty() {
             self.advance(1);
         }
         self.versions.push_back(Version {
@@ -137,7 +153,7 @@ impl JsonShadow {
         if code.len(&txn) as usize != doc::utf16_len(&current) {
             return Err(EditRefused);
         }
-        let mut ops = map_ops(&self.known, new_text, &current);
+        let mut ops = map_ops(&self.known, new_text, &current, self.limits.merge_budget);
         if too_old {
             ops.retain(|op| matches!(op, Op::Insert { .. }));
         }
@@ -205,6 +221,9 @@ impl JsonShadow {
 
     fn advance(&mut self, n: usize) {
         for version in self.versions.drain(..n.min(self.versions.len())) {
+            self.versions_bytes = self
+                .versions_bytes
+                .saturating_sub(version.text.len() + version.update.len());
             let _ = doc::apply_update(&self.fork, &version.update);
             self.known = version.text.to_string();
             self.known_number = version.number;
@@ -224,17 +243,17 @@ impl PositionMap {
     /// Aligns the two texts line by line (each distinct line becomes one
     /// symbol, as diff-match-patch's line mode does), so a line typed
     /// elsewhere never lends its characters to a neighbour.
-    fn new(base: &str, current: &str) -> Self {
+    fn new(base: &str, current: &str, budget: u64) -> Self {
         let base_lines = split_lines(base);
         let current_lines = split_lines(current);
         let mut table = HashMap::new();
-        let b_enc = encode_lines(&base_lines, &mut table);
-        let c_enc = encode_lines(&current_lines, &mut table);
+        let b_enc = diff::encode(&base_lines, &mut table);
+        let c_enc = diff::encode(&current_lines, &mut table);
         let (mut bi, mut ci) = (0usize, 0usize);
         let (mut b, mut c) = (0u32, 0u32);
         let mut segments = Vec::new();
         let width = |line: &str| doc::utf16_len(line) as u32;
-        for chunk in dissimilar::diff(&b_enc, &c_enc) {
+        for chunk in diff::symbols(&b_enc, &c_enc, budget) {
             match chunk {
                 Chunk::Equal(s) => {
                     for _ in s.chars() {
@@ -290,35 +309,20 @@ impl PositionMap {
     }
 }
 
-/// One symbol per distinct line, from a private-use plane; past 65,533
-/// distinct lines they share one symbol (alignment gets coarser, never
-/// wrong: positions come from the real line lengths).
-fn encode_lines<'a>(lines: &[&'a str], table: &mut HashMap<&'a str, char>) -> String {
-    lines
-        .iter()
-        .map(|line| {
-            let next = 0xF0000 + (table.len() as u32).min(0xFFFD);
-            *table
-                .entry(line)
-                .or_insert_with(|| char::from_u32(next).unwrap_or('\u{FFFD}'))
-        })
-        .collect()
-}
-
 /// Lines with their terminating `\n` (the last may lack it).
 fn split_lines(text: &str) -> Vec<&str> {
     text.split_inclusive('\n').collect()
 }
 
 /// The client's changes from `base` to `new_text`, placed on `current`.
-fn map_ops<'a>(base: &str, new_text: &'a str, current: &str) -> Vec<Op<'a>> {
-    let map = (base != current).then(|| PositionMap::new(base, current));
+fn map_ops<'a>(base: &str, new_text: &'a str, current: &str, budget: u64) -> Vec<Op<'a>> {
+    let map = (base != current).then(|| PositionMap::new(base, current, budget));
     let mut ops = Vec::new();
     let mut pos: u32 = 0;
     // Chunks borrow from `new_text` for insertions: diff yields slices of
     // its inputs, so take the inserted text from `new_text` by offset.
     let mut new_offset = 0usize;
-    for chunk in dissimilar::diff(base, new_text) {
+    for chunk in diff::text(base, new_text, budget) {
         match chunk {
             Chunk::Equal(s) => {
                 pos += doc::utf16_len(s) as u32;
@@ -354,9 +358,9 @@ fn map_ops<'a>(base: &str, new_text: &'a str, current: &str) -> Vec<Op<'a>> {
 /// which is also the choice that never removes what the client never saw).
 fn edit_cost(from: &str, to: &str) -> usize {
     let (a, b) = (from.as_bytes(), to.as_bytes());
-    let prefix = common_len(a.len().min(b.len()), |n| a[..n] == b[..n]);
+    let prefix = diff::common_len(a.len().min(b.len()), |n| a[..n] == b[..n]);
     let room = a.len().min(b.len()) - prefix;
-    let suffix = common_len(room, |n| a[a.len() - n..] == b[b.len() - n..]);
+    let suffix = diff::common_len(room, |n| a[a.len() - n..] == b[b.len() - n..]);
     let deleted = a.len() - prefix - suffix;
     let inserted = b.len() - prefix - suffix;
     inserted + DELETE_WEIGHT * deleted
@@ -364,24 +368,14 @@ fn edit_cost(from: &str, to: &str) -> usize {
 
 const DELETE_WEIGHT: usize = 4;
 
-/// The largest `n <= max` with `same(n)`, for a monotone `same`: binary
-/// search over slice comparisons (memcmp), not a byte loop.
-fn common_len(max: usize, same: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (0, max);
-    while lo < hi {
-        let mid = lo + (hi - lo).div_ceil(2);
-        if same(mid) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    lo
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    pub(super) const LIMITS: ShadowLimits = ShadowLimits {
+        max_bytes: 1 << 20,
+        merge_budget: 4_000_000,
+    };
 
     #[test]
     fn edit_cost_counts_the_changed_middle() {
@@ -410,8 +404,8 @@ mod tests {
     #[test]
     fn concurrent_full_texts_both_survive() {
         let main = room("line one\nline two\n");
-        let mut a = JsonShadow::fork(&main, 0);
-        let mut b = JsonShadow::fork(&main, 0);
+        let mut a = JsonShadow::fork(&main, 0, LIMITS);
+        let mut b = JsonShadow::fork(&main, 0, LIMITS);
         // Both edit from the same base, at the same moment.
         let ua = a.edit_to("line one A\nline two\n", None).unwrap().unwrap();
         let ub = b.edit_to("line one\nline two B\n", None).unwrap().unwrap();
@@ -423,8 +417,8 @@ mod tests {
     #[test]
     fn an_edit_based_on_an_older_version_does_not_undo_newer_ones() {
         let main = room("abc\n");
-        let mut a = JsonShadow::fork(&main, 0);
-        let mut b = JsonShadow::fork(&main, 0);
+        let mut a = JsonShadow::fork(&main, 0, LIMITS);
+        let mut b = JsonShadow::fork(&main, 0, LIMITS);
         let ub = b.edit_to("abc\nfrom b\n", None).unwrap().unwrap();
         broadcast(&main, &ub, &mut [&mut a]);
         // `a` had not seen b's line yet when it typed.
@@ -436,7 +430,7 @@ mod tests {
     #[test]
     fn unicode_edits_use_utf16_positions() {
         let main = room("héllo 🙂 wörld");
-        let mut a = JsonShadow::fork(&main, 0);
+        let mut a = JsonShadow::fork(&main, 0, LIMITS);
         let ua = a.edit_to("héllo 🙂! wörld 🎉", None).unwrap().unwrap();
         doc::apply_update(&main, &ua).unwrap();
         assert_eq!(doc::text(&main), "héllo 🙂! wörld 🎉");
@@ -446,6 +440,7 @@ mod tests {
 
 #[cfg(test)]
 mod random_tests {
+    use super::tests::LIMITS;
     use super::*;
     use rand::Rng;
     use std::collections::VecDeque as Q;
@@ -461,7 +456,8 @@ mod random_tests {
                 doc::from_updates([doc::initial_state("start\n", "python").as_slice()]).unwrap();
             let n = 3;
             let mut room_version = 0u64;
-            let mut shadows: Vec<JsonShadow> = (0..n).map(|_| JsonShadow::fork(&main, 0)).collect();
+            let mut shadows: Vec<JsonShadow> =
+                (0..n).map(|_| JsonShadow::fork(&main, 0, LIMITS)).collect();
             let mut local: Vec<(String, u64)> = (0..n).map(|_| (doc::text(&main), 0)).collect();
             let mut inbox: Vec<Q<(String, u64)>> = (0..n).map(|_| Q::new()).collect();
             let mut typed = Vec::new();

@@ -8,8 +8,14 @@
 //! channel, so the document is never behind a lock.
 
 mod actor;
+mod awareness;
+mod close;
+mod core;
+mod diff;
 mod json_sync;
 pub mod messages;
+mod outbox;
+mod persister;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,6 +32,10 @@ use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::store::Store;
 
+pub use close::CloseReason;
+use outbox::Inbox;
+pub use outbox::OutboxReceiver;
+
 pub type PeerId = u64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,32 +50,6 @@ pub enum Frame {
     Binary(Bytes),
     /// UTF-8 JSON text.
     Text(Bytes),
-}
-
-/// Why the room let go of a connection: a WebSocket close code and reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CloseReason {
-    pub code: u16,
-    pub reason: &'static str,
-}
-
-impl CloseReason {
-    pub const SHUTTING_DOWN: Self = Self {
-        code: 1012,
-        reason: "server restarting, reconnect",
-    };
-    pub const SLOW_CONSUMER: Self = Self {
-        code: 1013,
-        reason: "too slow to keep up, reconnect",
-    };
-    pub const TOO_BIG: Self = Self {
-        code: 1009,
-        reason: "document size limit reached",
-    };
-    pub const MALFORMED: Self = Self {
-        code: 1007,
-        reason: "malformed update",
-    };
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -91,19 +75,23 @@ pub(crate) enum Command {
     Leave {
         peer: PeerId,
     },
+    /// `cost` is what the message holds of the room's inbox budget.
     Yjs {
         peer: PeerId,
         message: Message,
-        raw: Bytes,
+        cost: usize,
     },
     JsonCode {
         peer: PeerId,
         edit: JsonEdit,
+        cost: usize,
     },
     JsonCursor {
         peer: PeerId,
         cursor: u32,
         selection_end: Option<u32>,
+        user_id: Option<String>,
+        cost: usize,
     },
     /// Stored updates to merge after a bus resync.
     Merge(Vec<Vec<u8>>),
@@ -124,13 +112,17 @@ pub struct JsonEdit {
     pub language: Option<Language>,
     /// The `version` of the last message the client applied, if it says.
     pub base_version: Option<u64>,
+    /// The `userId` the client put in its message: relayed with the
+    /// change, as the prototype did.
+    pub user_id: Option<String>,
 }
 
 pub(crate) struct Joined {
     peer: PeerId,
     user_id: String,
-    frames: mpsc::Receiver<Frame>,
+    frames: OutboxReceiver,
     close: Arc<OnceLock<CloseReason>>,
+    inbox: Arc<Inbox>,
 }
 
 /// The live state of an open room, for `GET /api/rooms/{id}`.
@@ -177,9 +169,10 @@ pub struct Connection {
     pub peer: PeerId,
     pub user_id: String,
     /// Frames to write to the socket. Ends when the room lets go.
-    pub frames: mpsc::Receiver<Frame>,
+    pub frames: OutboxReceiver,
     close: Arc<OnceLock<CloseReason>>,
     room: mpsc::UnboundedSender<Command>,
+    inbox: Arc<Inbox>,
 }
 
 impl Connection {
@@ -188,27 +181,51 @@ impl Connection {
         self.close.get().copied()
     }
 
-    pub fn yjs(&self, message: Message, raw: Bytes) {
-        let _ = self.room.send(Command::Yjs {
-            peer: self.peer,
+    /// Hands the room a message of `len` bytes; `Err` when the room's
+    /// inbox is over its byte budget (the client is then disconnected).
+    fn send(&self, len: usize, command: impl FnOnce(usize) -> Command) -> Result<(), CloseReason> {
+        let cost = self
+            .inbox
+            .reserve(len)
+            .map_err(|_| CloseReason::ROOM_BUSY)?;
+        if self.room.send(command(cost)).is_err() {
+            self.inbox.release(cost);
+        }
+        Ok(())
+    }
+
+    pub fn yjs(&self, message: Message, len: usize) -> Result<(), CloseReason> {
+        let peer = self.peer;
+        self.send(len, |cost| Command::Yjs {
+            peer,
             message,
-            raw,
-        });
+            cost,
+        })
     }
 
-    pub fn json_code(&self, edit: JsonEdit) {
-        let _ = self.room.send(Command::JsonCode {
-            peer: self.peer,
+    pub fn json_code(&self, edit: JsonEdit) -> Result<(), CloseReason> {
+        let peer = self.peer;
+        self.send(edit.code.len(), |cost| Command::JsonCode {
+            peer,
             edit,
-        });
+            cost,
+        })
     }
 
-    pub fn json_cursor(&self, cursor: u32, selection_end: Option<u32>) {
-        let _ = self.room.send(Command::JsonCursor {
-            peer: self.peer,
+    pub fn json_cursor(
+        &self,
+        cursor: u32,
+        selection_end: Option<u32>,
+        user_id: Option<String>,
+    ) -> Result<(), CloseReason> {
+        let peer = self.peer;
+        self.send(0, |cost| Command::JsonCursor {
+            peer,
             cursor,
             selection_end,
-        });
+            user_id,
+            cost,
+        })
     }
 }
 
@@ -268,6 +285,7 @@ impl Hub {
                         frames: joined.frames,
                         close: joined.close,
                         room: handle.tx,
+                        inbox: joined.inbox,
                     });
                 }
                 Ok(Err(JoinError::Retry)) | Err(_) => continue,
@@ -326,6 +344,7 @@ impl Hub {
         }
         let generation = self.shared.generations.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::unbounded_channel();
+        let inbox = Inbox::new(self.shared.settings.limits.room_queue_bytes);
         let handle = RoomHandle { tx, generation };
         rooms.insert(id.clone(), handle.clone());
         actor::spawn(
@@ -333,6 +352,7 @@ impl Hub {
             generation,
             handle.tx.clone(),
             rx,
+            inbox,
             self.shared.clone(),
         );
         handle

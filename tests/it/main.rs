@@ -8,6 +8,7 @@ mod support;
 
 mod cluster;
 mod durability;
+mod hostile;
 mod json_protocol;
 mod limits;
 mod rest;

@@ -129,11 +129,11 @@ async fn malformed_yjs_frames_close_the_socket_and_leave_the_document_alone() {
     assert!(texty.wait(WAIT, |c| c.closed().is_some()).await);
     assert_eq!(texty.closed(), Some(1003));
 
-    // A well-formed update that is not a valid document update.
+    // A well-formed sync message whose update does not decode.
     let bad_update = YjsClient::connect(&url).await;
     bad_update.send_update(vec![0xff; 16]);
     assert!(bad_update.wait(WAIT, |c| c.closed().is_some()).await);
-    assert_eq!(bad_update.closed(), Some(1007));
+    assert_eq!(bad_update.closed(), Some(4400));
 
     watcher.append("still fine\n");
     let fresh = YjsClient::connect(&url).await;
