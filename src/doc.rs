@@ -203,7 +203,7 @@ mod tests {
         // The dropped part can come again, with its dependency.
         apply_update(&clean, &first).unwrap();
         apply_update(&clean, &second).unwrap();
-        assert!(text(&clean).ends_with(&"x".repeat(1000)));
+        assert!(text(&clean).contains(&format!("abc{}", "x".repeat(1000))));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use tracing::{Instrument, error, info_span, warn};
 
 use super::core::{Core, CoreLimits, Effects};
 use super::outbox::{self, Inbox, Outbox};
-use super::persister::Persister;
+use super::persister::{Persister, Target};
 use super::{CloseReason, Command, JoinError, Joined, PeerId, PeerKind, Shared};
 use crate::bus::{BusEvent, Subscription};
 use crate::doc;
@@ -43,6 +43,7 @@ struct Room {
     core: Core,
     io: HashMap<PeerId, PeerIo>,
     persister: Persister,
+    target: Target,
     /// When the core's awareness sweep is next due.
     sweep_at: Option<Instant>,
 }
@@ -123,6 +124,10 @@ async fn run(
             settings.persist.compact_every,
         ),
         sweep_at: None,
+        target: Target {
+            writer: shared.writer.clone(),
+            store: shared.store.clone(),
+        },
     };
     room.serve(rx, subscription).await;
     shared.metrics.rooms_open.dec();
@@ -209,12 +214,8 @@ impl Room {
 
     fn start_write(&mut self) {
         let snapshot = self.core.snapshot();
-        self.persister.start(
-            &self.shared.store,
-            &self.id,
-            snapshot.code,
-            snapshot.language,
-        );
+        self.persister
+            .start(&self.target, &self.id, snapshot.code, snapshot.language);
     }
 
     /// Runs one core step; a panic inside it (yrs has been seen to panic
@@ -479,7 +480,7 @@ impl Room {
             (s.code, s.language)
         };
         self.persister
-            .flush_all(&self.shared.store, &self.id, text, &self.shared.metrics)
+            .flush_all(&self.target, &self.id, text, &self.shared.metrics)
             .await
     }
 

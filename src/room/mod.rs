@@ -16,6 +16,7 @@ mod json_sync;
 pub mod messages;
 mod outbox;
 mod persister;
+mod writer;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -141,6 +142,8 @@ struct RoomHandle {
 pub(crate) struct Shared {
     rooms: Mutex<HashMap<RoomId, RoomHandle>>,
     pub(crate) store: Arc<dyn Store>,
+    /// The instance's batched writer to the store.
+    writer: writer::Writer,
     pub(crate) bus: Arc<dyn Bus>,
     pub(crate) settings: Arc<Settings>,
     pub(crate) metrics: Arc<Metrics>,
@@ -245,6 +248,7 @@ impl Hub {
         Self {
             shared: Arc::new(Shared {
                 rooms: Mutex::new(HashMap::new()),
+                writer: writer::Writer::spawn(store.clone()),
                 store,
                 bus,
                 settings,

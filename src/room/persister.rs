@@ -16,9 +16,10 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::{error, warn};
 
+use super::writer::Writer;
 use crate::domain::RoomId;
 use crate::metrics::Metrics;
-use crate::store::{Batch, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// What a finished write reports.
 pub struct Written {
@@ -99,7 +100,7 @@ impl Persister {
             return None;
         }
         let pending = self.since.map(|since| {
-            let at = since + self.interval;
+            let at = aligned(since + self.interval, self.interval);
             self.retry_at.map_or(at, |r| r.max(at))
         });
         let stuck = self.stuck_retry_at.filter(|_| !self.stuck.is_empty());
@@ -111,7 +112,7 @@ impl Persister {
 
     /// Starts a write of what is pending (and, on a slow retry, what was
     /// set aside), unless one is in flight.
-    pub fn start(&mut self, store: &Arc<dyn Store>, room: &RoomId, code: String, language: String) {
+    pub fn start(&mut self, to: &Target, room: &RoomId, code: String, language: String) {
         if self.in_flight() {
             return;
         }
@@ -133,20 +134,11 @@ impl Persister {
         if self.pending.is_empty() {
             self.since = None;
         }
-        let store = store.clone();
+        let Target { writer, store } = to.clone();
         let room = room.clone();
         self.flights.spawn(async move {
             let updates: Vec<Vec<u8>> = batch.iter().map(|b| b.to_vec()).collect();
-            let result = store
-                .append(
-                    &room,
-                    Batch {
-                        updates: &updates,
-                        code: &code,
-                        language: &language,
-                    },
-                )
-                .await;
+            let result = writer.append(room, updates, code, language).await;
             let store_up = result.is_ok() || store.ping().await.is_ok();
             Written {
                 batch,
@@ -220,7 +212,7 @@ impl Persister {
     /// most. True when nothing is left but set-aside updates.
     pub async fn flush_all(
         &mut self,
-        store: &Arc<dyn Store>,
+        to: &Target,
         room: &RoomId,
         text: impl Fn() -> (String, String),
         metrics: &Metrics,
@@ -237,17 +229,37 @@ impl Persister {
             }
             let (code, language) = text();
             self.retry_at = None;
-            self.start(store, room, code, language);
+            self.start(to, room, code, language);
         }
         false
     }
+}
+
+/// Where a room's writes go: the instance's writer, and the store itself
+/// (asked whether it is up when a write fails).
+#[derive(Clone)]
+pub struct Target {
+    pub writer: Writer,
+    pub store: Arc<dyn Store>,
+}
+
+/// Rounds `at` up to the instance-wide grid of `interval`, so rooms that
+/// became due within one interval flush at the same moment and the writer
+/// takes them in one transaction.
+fn aligned(at: Instant, interval: Duration) -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    let step = interval.as_nanos().max(1);
+    let since = at.saturating_duration_since(epoch).as_nanos();
+    let rounded = since.div_ceil(step) * step;
+    epoch + Duration::from_nanos(u64::try_from(rounded).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::Language;
-    use crate::store::{NewRoom, RoomRecord};
+    use crate::store::{Batch, NewRoom, RoomRecord};
     use async_trait::async_trait;
     use std::sync::Mutex;
 
@@ -297,16 +309,31 @@ mod tests {
     }
 
     async fn drive(p: &mut Persister, store: &Arc<dyn Store>, metrics: &Metrics) {
+        let to = Target {
+            writer: Writer::spawn(store.clone()),
+            store: store.clone(),
+        };
         for _ in 0..20 {
             p.retry_at = None;
             if p.stuck() > 0 {
                 p.stuck_retry_at = Some(Instant::now());
             }
-            p.start(store, &room(), String::new(), Language::DEFAULT.into());
+            p.start(&to, &room(), String::new(), Language::DEFAULT.into());
             while let Some(w) = p.next_written().await {
                 p.finished(w, &room(), metrics);
             }
         }
+    }
+
+    #[test]
+    fn flushes_align_on_a_shared_grid() {
+        let interval = Duration::from_millis(500);
+        let now = Instant::now();
+        let a = aligned(now, interval);
+        let b = aligned(now + Duration::from_millis(123), interval);
+        assert!(a >= now && a < now + interval);
+        assert!(b == a || b == a + interval);
+        assert_eq!(aligned(a, interval), a);
     }
 
     #[tokio::test]
@@ -336,6 +363,7 @@ mod tests {
         p.push(["a", "b"].map(|s| Bytes::from_static(s.as_bytes())));
         drive(&mut p, &store, &metrics).await;
         assert_eq!(p.stuck(), 0, "nothing set aside while the store is down");
+        assert!(p.due().is_some(), "a retry is scheduled");
         assert!(!p.is_idle());
         picky.down.store(false, std::sync::atomic::Ordering::SeqCst);
         drive(&mut p, &store, &metrics).await;

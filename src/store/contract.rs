@@ -126,3 +126,54 @@ pub(crate) async fn append_load_and_compact(store: &dyn Store) {
     let err = store.append(&RoomId::generate(), unknown).await;
     assert!(matches!(err, Err(StoreError::Backend(_))), "{err:?}");
 }
+
+/// Several rooms' batches in one call: each lands in its own room, and a
+/// room that does not exist fails alone.
+pub(crate) async fn append_many_is_per_room(store: &dyn Store) {
+    let (a, doc_a) = new_room(store, "a:").await;
+    let (b, doc_b) = new_room(store, "b:").await;
+    let ua = vec![type_text(&doc_a, "1"), type_text(&doc_a, "2")];
+    let ub = vec![type_text(&doc_b, "3")];
+    let missing = RoomId::generate();
+    let none: Vec<Vec<u8>> = vec![type_text(&doc_b, "lost")];
+    let (ta, tb) = (crate::doc::text(&doc_a), "b:3".to_owned());
+    let results = store
+        .append_many(&[
+            (
+                a.clone(),
+                Batch {
+                    updates: &ua,
+                    code: &ta,
+                    language: "python",
+                },
+            ),
+            (
+                missing,
+                Batch {
+                    updates: &none,
+                    code: "x",
+                    language: "python",
+                },
+            ),
+            (
+                b.clone(),
+                Batch {
+                    updates: &ub,
+                    code: &tb,
+                    language: "rust",
+                },
+            ),
+        ])
+        .await;
+    assert_eq!(results.len(), 3);
+    assert!(results[0].as_ref().is_ok_and(|&rows| rows >= 2));
+    assert!(results[1].is_err(), "the unknown room fails alone");
+    assert!(results[2].is_ok());
+    assert_eq!(loaded_text(store, &a).await, "a:12");
+    assert_eq!(loaded_text(store, &b).await, "b:3");
+    let record = store.room(&b).await.unwrap().expect("room");
+    assert_eq!(
+        (record.code.as_str(), record.language.as_str()),
+        ("b:3", "rust")
+    );
+}

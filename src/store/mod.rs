@@ -37,6 +37,7 @@ pub struct NewRoom<'a> {
 
 /// A batch of updates this instance originated, with the text and language
 /// they produced (written to the room row for readers without a CRDT).
+#[derive(Clone, Copy)]
 pub struct Batch<'a> {
     pub updates: &'a [Vec<u8>],
     pub code: &'a str,
@@ -67,6 +68,17 @@ pub trait Store: Send + Sync + 'static {
     /// Appends a batch; returns how many log rows the room now has, so the
     /// caller can decide to compact.
     async fn append(&self, id: &RoomId, batch: Batch<'_>) -> Result<u64, StoreError>;
+
+    /// Appends several rooms' batches, one result per batch in order. A
+    /// store that can should do it in one round of work (one transaction);
+    /// one room's failure must not fail the others.
+    async fn append_many(&self, batches: &[(RoomId, Batch<'_>)]) -> Vec<Result<u64, StoreError>> {
+        let mut results = Vec::with_capacity(batches.len());
+        for (id, batch) in batches {
+            results.push(self.append(id, *batch).await);
+        }
+        results
+    }
 
     /// Merges the log into the snapshot under a per-room lock, so two
     /// instances never compact one room at once.

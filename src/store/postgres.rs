@@ -239,6 +239,20 @@ impl Store for PostgresStore {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
+    async fn append_many(&self, batches: &[(RoomId, Batch<'_>)]) -> Vec<Result<u64, StoreError>> {
+        if batches.len() > 1
+            && let Ok(results) = self.append_many_at_once(batches).await
+        {
+            return results;
+        }
+        // One at a time: one room's failure stays that room's.
+        let mut results = Vec::with_capacity(batches.len());
+        for (id, batch) in batches {
+            results.push(self.append(id, *batch).await);
+        }
+        results
+    }
+
     async fn compact(&self, id: &RoomId) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let tx = client
@@ -310,6 +324,87 @@ impl Store for PostgresStore {
 
 /// Maps a database error to `Backend` with what we were doing; the text
 /// is for logs, the HTTP layer answers with a generic message.
+impl PostgresStore {
+    /// Every batch in one transaction: rows locked in id order (so two
+    /// instances' batches cannot deadlock), one statement per step for all
+    /// rooms. Rooms that no longer exist get their own error.
+    async fn append_many_at_once(
+        &self,
+        batches: &[(RoomId, Batch<'_>)],
+    ) -> Result<Vec<Result<u64, StoreError>>, StoreError> {
+        let ids: Vec<&str> = batches.iter().map(|(id, _)| id.as_str()).collect();
+        let codes: Vec<&str> = batches.iter().map(|(_, b)| b.code).collect();
+        let languages: Vec<&str> = batches.iter().map(|(_, b)| b.language).collect();
+        let mut client = self.client().await?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(backend("begin append"))?;
+        let locked = tx
+            .query(
+                "SELECT id FROM rooms WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                &[&ids],
+            )
+            .await
+            .map_err(backend("lock rooms"))?;
+        let known: std::collections::HashSet<String> =
+            locked.iter().map(|row| row.get::<_, String>(0)).collect();
+        tx.execute(
+            "UPDATE rooms r SET code = u.code, language = u.language, updated_at = now()
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, code, language)
+             WHERE r.id = u.id",
+            &[&ids, &codes, &languages],
+        )
+        .await
+        .map_err(backend("update rooms"))?;
+        let mut update_rooms: Vec<&str> = Vec::new();
+        let mut update_data: Vec<&[u8]> = Vec::new();
+        for (id, batch) in batches {
+            if known.contains(id.as_str()) {
+                for update in batch.updates {
+                    update_rooms.push(id.as_str());
+                    update_data.push(update);
+                }
+            }
+        }
+        if !update_data.is_empty() {
+            tx.execute(
+                "INSERT INTO room_updates (room_id, data)
+                 SELECT u.room_id, u.data
+                 FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS u(room_id, data, n)
+                 ORDER BY u.n",
+                &[&update_rooms, &update_data],
+            )
+            .await
+            .map_err(backend("insert updates"))?;
+        }
+        let counts = tx
+            .query(
+                "SELECT room_id, count(*) FROM room_updates WHERE room_id = ANY($1) GROUP BY room_id",
+                &[&ids],
+            )
+            .await
+            .map_err(backend("count updates"))?;
+        tx.commit().await.map_err(backend("commit append"))?;
+        let counts: std::collections::HashMap<String, i64> = counts
+            .iter()
+            .map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1)))
+            .collect();
+        Ok(batches
+            .iter()
+            .map(|(id, _)| {
+                if known.contains(id.as_str()) {
+                    Ok(counts
+                        .get(id.as_str())
+                        .map_or(0, |&n| u64::try_from(n).unwrap_or(0)))
+                } else {
+                    Err(StoreError::Backend(format!("append to unknown room {id}")))
+                }
+            })
+            .collect())
+    }
+}
+
 fn backend(context: &str) -> impl Fn(tokio_postgres::Error) -> StoreError + '_ {
     move |e| {
         if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
@@ -416,6 +511,12 @@ mod tests {
     async fn append_load_round_trip_and_compaction() {
         let db = TestDb::new().await;
         contract::append_load_and_compact(&db.store().await).await;
+    }
+
+    #[tokio::test]
+    async fn append_many_is_per_room() {
+        let db = TestDb::new().await;
+        contract::append_many_is_per_room(&db.store().await).await;
     }
 
     #[tokio::test]

@@ -340,4 +340,11 @@ mod tests {
         let store = SqliteStore::open(&dir.0).unwrap();
         contract::append_load_and_compact(&store).await;
     }
+
+    #[tokio::test]
+    async fn append_many_is_per_room() {
+        let dir = TempDir::new();
+        let store = SqliteStore::open(&dir.0).unwrap();
+        contract::append_many_is_per_room(&store).await;
+    }
 }
