@@ -6,8 +6,7 @@ use pairprog::{Application, Settings, Stop};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::oneshot;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(e) => {
@@ -15,6 +14,31 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // One worker thread is a single-threaded runtime: no work stealing and
+    // no cross-thread wake-ups, the cheapest per message when several
+    // instances share a machine.
+    let runtime = match settings.server.worker_threads {
+        1 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        0 => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+    };
+    match runtime {
+        Ok(runtime) => runtime.block_on(run(settings)),
+        Err(e) => {
+            eprintln!("pairprog: cannot start the runtime: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(settings: Settings) -> ExitCode {
     pairprog::telemetry::init(&settings.log);
     let app = match Application::build(settings).await {
         Ok(app) => app,

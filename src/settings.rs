@@ -34,6 +34,9 @@ pub struct ServerSettings {
     pub drain_secs: u64,
     /// Upper bound on the whole shutdown after the drain.
     pub shutdown_timeout_secs: u64,
+    /// Runtime worker threads: 0 = one per core, 1 = a single-threaded
+    /// runtime.
+    pub worker_threads: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +139,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("server.static_dir", "frontend/dist"),
     ("server.drain_secs", "10"),
     ("server.shutdown_timeout_secs", "20"),
+    ("server.worker_threads", "0"),
     ("store.data_dir", "./data"),
     ("database.pool_size", "16"),
     ("redis.pool_size", "16"),
