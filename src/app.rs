@@ -17,7 +17,7 @@ use crate::autocomplete::RuleEngine;
 use crate::bus::Bus;
 use crate::bus::local::LocalBus;
 use crate::bus::redis::RedisBus;
-use crate::http::{self, AppState, RateLimiter};
+use crate::http::{self, AppState, RateLimiter, UnknownRooms};
 use crate::metrics::Metrics;
 use crate::room::Hub;
 use crate::settings::Settings;
@@ -88,6 +88,10 @@ impl Application {
         let state = AppState {
             hub,
             room_creation: Arc::new(RateLimiter::per_minute(settings.limits.rooms_per_minute)),
+            unknown_rooms: Arc::new(UnknownRooms::new(
+                &settings.limits,
+                metrics.unknown_room_lookups.clone(),
+            )),
             settings,
             metrics,
             autocomplete: Arc::new(RuleEngine),

@@ -13,6 +13,9 @@ pub enum ApiError {
     /// 400: the request is well-formed JSON but says something invalid.
     #[error("{0}")]
     BadRequest(String),
+    /// 403: refused by policy (a WebSocket from a foreign `Origin`).
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: no such room (or route).
     #[error("{0}")]
     NotFound(String),
@@ -22,6 +25,9 @@ pub enum ApiError {
     /// 413: the body is over its limit.
     #[error("{0}")]
     TooLarge(String),
+    /// 415: a body that is not `application/json`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// 429: a rate limit; the value is the seconds to wait.
     #[error("too many requests, retry in {0} s")]
     TooManyRequests(u64),
@@ -45,9 +51,11 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

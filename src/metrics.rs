@@ -27,6 +27,7 @@ pub struct Metrics {
     pub room_panics: Counter,
     pub bus_resyncs: Counter,
     pub rooms_created: Counter,
+    pub unknown_room_lookups: Family<Labels, Counter>,
     pub http_requests: Family<Labels, Counter>,
 }
 
@@ -45,6 +46,7 @@ impl Metrics {
             room_panics: Counter::default(),
             bus_resyncs: Counter::default(),
             rooms_created: Counter::default(),
+            unknown_room_lookups: Family::default(),
             http_requests: Family::default(),
             registry: Registry::default(),
         };
@@ -102,6 +104,12 @@ impl Metrics {
             "rooms_created",
             "Rooms created through the API",
             metrics.rooms_created.clone(),
+        );
+        registry.register(
+            "unknown_room_lookups",
+            "Lookups of rooms that do not exist, by answer: missing (looked up), \
+             cached (404 from memory), limited (429, not looked up)",
+            metrics.unknown_room_lookups.clone(),
         );
         registry.register(
             "http_requests",

@@ -6,10 +6,13 @@
 //! tune it without a rebuild, and `validate` refuses nonsense at start-up
 //! with one line that names the offending key.
 
+use std::fmt::Display;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use config::{Config, Environment, File};
-use serde::Deserialize;
+use ipnet::IpNet;
+use serde::{Deserialize, Deserializer};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -37,6 +40,14 @@ pub struct ServerSettings {
     /// Runtime worker threads: 0 = one per core, 1 = a single-threaded
     /// runtime.
     pub worker_threads: usize,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` is believed (CIDRs; a
+    /// list, or one comma-separated string from the environment).
+    #[serde(deserialize_with = "parsed_list")]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Browser origins (`scheme://host[:port]`, or `*`) allowed to open
+    /// WebSockets besides the server's own host.
+    #[serde(deserialize_with = "parsed_list")]
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +126,14 @@ pub struct Limits {
     pub merge_budget: u64,
     /// Bytes of sent texts a JSON connection's shadow keeps.
     pub json_shadow_bytes: usize,
+    /// Lookups of rooms that do not exist (joins, `GET`s) per minute per
+    /// client address.
+    pub unknown_rooms_per_minute: u32,
+    /// How long an id found missing is answered 404 from memory.
+    pub unknown_room_cache_secs: u64,
+    /// Bounds of that negative cache: entries, and approximate bytes.
+    pub unknown_room_cache_entries: usize,
+    pub unknown_room_cache_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -140,6 +159,11 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("server.drain_secs", "10"),
     ("server.shutdown_timeout_secs", "20"),
     ("server.worker_threads", "0"),
+    (
+        "server.trusted_proxies",
+        "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+    ),
+    ("server.allowed_origins", ""),
     ("store.data_dir", "./data"),
     ("database.pool_size", "16"),
     ("redis.pool_size", "16"),
@@ -167,6 +191,10 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("limits.max_pending_bytes", "1048576"),
     ("limits.merge_budget", "4000000"),
     ("limits.json_shadow_bytes", "8388608"),
+    ("limits.unknown_rooms_per_minute", "60"),
+    ("limits.unknown_room_cache_secs", "10"),
+    ("limits.unknown_room_cache_entries", "10000"),
+    ("limits.unknown_room_cache_bytes", "2097152"),
     ("ws.ping_interval_secs", "20"),
     ("log.json", "false"),
     ("log.level", "info"),
@@ -267,6 +295,22 @@ impl Settings {
                 "limits.json_shadow_bytes",
                 self.limits.json_shadow_bytes as u64,
             ),
+            (
+                "limits.unknown_rooms_per_minute",
+                u64::from(self.limits.unknown_rooms_per_minute),
+            ),
+            (
+                "limits.unknown_room_cache_secs",
+                self.limits.unknown_room_cache_secs,
+            ),
+            (
+                "limits.unknown_room_cache_entries",
+                self.limits.unknown_room_cache_entries as u64,
+            ),
+            (
+                "limits.unknown_room_cache_bytes",
+                self.limits.unknown_room_cache_bytes as u64,
+            ),
             ("persist.flush_interval_ms", self.persist.flush_interval_ms),
             ("persist.compact_every", self.persist.compact_every),
             ("presence.ttl_secs", self.presence.ttl_secs),
@@ -304,6 +348,16 @@ impl Settings {
                 "redis.prefix must be non-empty and without spaces".into(),
             ));
         }
+        if let Some(bad) = self
+            .server
+            .allowed_origins
+            .iter()
+            .find(|o| !crate::http::origin::is_valid_setting(o))
+        {
+            return Err(SettingsError(format!(
+                "server.allowed_origins: {bad:?} is not `*` or scheme://host[:port]"
+            )));
+        }
         if self.redis.url.is_some() && self.database.url.is_none() {
             return Err(SettingsError(
                 "redis.url (REDIS_URL) is set but database.url (DATABASE_URL) is not: \
@@ -325,6 +379,35 @@ impl Settings {
     pub fn is_distributed(&self) -> bool {
         self.database.url.is_some()
     }
+}
+
+/// A list setting: a sequence (TOML), or one string of comma-separated
+/// items (environment); empty items are skipped, each item is parsed.
+fn parsed_list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: Display,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match Raw::deserialize(deserializer)? {
+        Raw::One(s) => s.split(',').map(str::to_owned).collect(),
+        Raw::Many(v) => v,
+    };
+    items
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|e| serde::de::Error::custom(format!("{s:?}: {e}")))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -372,5 +455,72 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(store.contains("redis.url"), "{store}");
+    }
+
+    /// The defaults plus `overrides`, deserialized as `load_from` does.
+    fn overridden(overrides: &[(&str, &str)]) -> Result<Settings, String> {
+        let mut builder = Config::builder();
+        for (key, value) in DEFAULTS.iter().chain(overrides) {
+            builder = builder.set_override(*key, *value).unwrap();
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| e.to_string())?;
+        settings.validate().map_err(|e| e.to_string())?;
+        Ok(settings)
+    }
+
+    #[test]
+    fn list_settings_are_one_comma_separated_string_or_a_list() {
+        let defaults = with(&[]).unwrap();
+        let trusted: Vec<String> = defaults
+            .server
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            trusted,
+            [
+                "127.0.0.0/8",
+                "::1/128",
+                "10.0.0.0/8",
+                "172.16.0.0/12",
+                "192.168.0.0/16",
+                "fc00::/7"
+            ]
+        );
+        assert!(defaults.server.allowed_origins.is_empty());
+
+        let set = overridden(&[
+            ("server.trusted_proxies", " 10.1.0.0/16 ,, 2001:db8::/32"),
+            (
+                "server.allowed_origins",
+                "https://a.example, http://b.example:8080",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(set.server.trusted_proxies.len(), 2);
+        assert_eq!(
+            set.server.allowed_origins,
+            ["https://a.example", "http://b.example:8080"]
+        );
+        let none = overridden(&[("server.trusted_proxies", "")]).unwrap();
+        assert!(none.server.trusted_proxies.is_empty());
+
+        let list: Vec<IpNet> = parsed_list(serde_json::json!(["10.0.0.0/8", "::1/128"])).unwrap();
+        assert_eq!(list.len(), 2);
+    }
+
+    #[test]
+    fn bad_list_items_name_the_key() {
+        let cidr = overridden(&[("server.trusted_proxies", "10.0.0.0/8,10.0.0.0/33")]).unwrap_err();
+        assert!(
+            cidr.contains("trusted_proxies") && cidr.contains("10.0.0.0/33"),
+            "{cidr}"
+        );
+        let origin = overridden(&[("server.allowed_origins", "example.com")]).unwrap_err();
+        assert!(origin.contains("server.allowed_origins"), "{origin}");
     }
 }

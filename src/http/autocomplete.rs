@@ -3,6 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -27,9 +28,10 @@ struct Request {
 
 async fn autocomplete(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Suggestion>, ApiError> {
-    let request: Request = json_body(body)?.ok_or_else(|| {
+    let request: Request = json_body(&headers, body)?.ok_or_else(|| {
         ApiError::Unprocessable(
             "a JSON body with code, cursorPosition and language is required".into(),
         )

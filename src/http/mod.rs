@@ -3,12 +3,17 @@
 //! about axum.
 
 mod autocomplete;
+mod client_addr;
 mod docs;
+mod forwarded;
 mod health;
+mod negative_cache;
+pub mod origin;
 mod rate_limit;
 mod rooms;
 mod socket;
 mod static_files;
+mod unknown_rooms;
 mod ws_json;
 mod ws_yjs;
 
@@ -19,6 +24,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tokio_util::task::TaskTracker;
@@ -31,7 +37,9 @@ use crate::metrics::Metrics;
 use crate::room::Hub;
 use crate::settings::Settings;
 
+pub use client_addr::{ClientAddr, ClientKey};
 pub use rate_limit::RateLimiter;
+pub use unknown_rooms::UnknownRooms;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -40,6 +48,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub autocomplete: Arc<dyn Engine>,
     pub room_creation: Arc<RateLimiter>,
+    /// Budget and negative cache of lookups of rooms that do not exist.
+    pub unknown_rooms: Arc<UnknownRooms>,
     /// Set on SIGTERM: `/readyz` answers 503 from then on.
     pub draining: Arc<AtomicBool>,
     /// Every open WebSocket, so shutdown can wait for their close frames.
@@ -64,10 +74,36 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `application/json` or `application/*+json`, parameters allowed.
+fn is_json(content_type: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(content_type) else {
+        return false;
+    };
+    let essence = text.split(';').next().unwrap_or_default().trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (subtype.eq_ignore_ascii_case("json")
+            || (subtype.len() > 5
+                && subtype.is_char_boundary(subtype.len() - 5)
+                && subtype[subtype.len() - 5..].eq_ignore_ascii_case("+json")))
+}
+
 /// A JSON body, or `None` when the body is empty; errors are problem+json.
+/// A body needs `Content-Type: application/json` (415 otherwise, so a
+/// cross-site form or `text/plain` fetch cannot post here without a CORS
+/// preflight); only an empty body may come without a content type.
 fn json_body<T: for<'de> Deserialize<'de>>(
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Option<T>, ApiError> {
+    let content_type = headers.get(header::CONTENT_TYPE);
+    let not_json =
+        || ApiError::UnsupportedMediaType("the body must be Content-Type: application/json".into());
+    if content_type.is_some_and(|ct| !is_json(ct.as_bytes())) {
+        return Err(not_json());
+    }
     let body = body.map_err(|e| match e {
         BytesRejection::FailedToBufferBody(_) => {
             ApiError::TooLarge("request body is over the size limit".into())
@@ -76,6 +112,9 @@ fn json_body<T: for<'de> Deserialize<'de>>(
     })?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
+    }
+    if content_type.is_none() {
+        return Err(not_json());
     }
     serde_json::from_slice(&body)
         .map(Some)
@@ -97,4 +136,30 @@ async fn count_requests(State(state): State<AppState>, request: Request, next: N
         .get_or_create(&vec![("status", class)])
         .inc();
     response
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_content_types() {
+        for ok in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/merge-patch+json",
+            "application/vnd.api+JSON ;v=1",
+        ] {
+            assert!(super::is_json(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "text/plain",
+            "text/json",
+            "application/x-www-form-urlencoded",
+            "application/+json",
+            "multipart/form-data; boundary=x",
+            "application/jsonx",
+            "",
+        ] {
+            assert!(!super::is_json(bad.as_bytes()), "{bad}");
+        }
+    }
 }

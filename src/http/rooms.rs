@@ -1,17 +1,15 @@
 //! `POST /api/rooms` and `GET /api/rooms/{id}`.
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{AppState, json_body};
+use super::{AppState, ClientAddr, json_body};
 use crate::domain::{Language, RoomId};
 use crate::error::ApiError;
 use crate::store::{NewRoom, StoreError};
@@ -53,17 +51,18 @@ struct RoomView {
 
 async fn create_room(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let request = json_body(body)?.unwrap_or(CreateRoom { language: None });
+    let request = json_body(&headers, body)?.unwrap_or(CreateRoom { language: None });
     let language = match request.language.as_deref() {
         None => Language::default(),
         Some(raw) => Language::parse(raw).map_err(|e| ApiError::Unprocessable(e.to_string()))?,
     };
     state
         .room_creation
-        .check(addr.ip())
+        .check(client.key())
         .map_err(ApiError::TooManyRequests)?;
     let code = language.welcome();
     let snapshot = crate::doc::initial_state(&code, language.as_str());
@@ -84,6 +83,7 @@ async fn create_room(
         match created {
             Ok(record) => {
                 state.metrics.rooms_created.inc();
+                state.unknown_rooms.forget(&record.id);
                 let location = format!("/api/rooms/{}", record.id);
                 let body = Created {
                     room_id: record.id,
@@ -108,15 +108,15 @@ async fn create_room(
 
 async fn get_room(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path(raw): Path<String>,
 ) -> Result<(HeaderMap, Json<RoomView>), ApiError> {
     let id = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let record = state
-        .hub
-        .store()
-        .room(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("room {id} not found")))?;
+    let lookup = state.unknown_rooms.begin(&id, client.key())?;
+    let Some(record) = state.hub.store().room(&id).await? else {
+        return Err(lookup.missing());
+    };
+    drop(lookup);
     // An open room's live text is newer than the batched stored one.
     let (code, language) = match state.hub.live(&id).await {
         Some(live) => (live.code, live.language),

@@ -6,10 +6,14 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 
 use super::AppState;
+use super::client_addr::ClientAddr;
+use super::origin;
+use super::unknown_rooms::Lookup;
 use crate::domain::RoomId;
 use crate::error::ApiError;
 use crate::room::{CloseReason, Connection, Frame, JoinError, PeerKind};
@@ -35,20 +39,32 @@ fn configure(ws: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
         .read_buffer_size(READ_BUFFER)
 }
 
-/// The upgrade handler of every WebSocket route: a malformed room id is a
-/// 400 before any upgrade; the room itself is looked up once connected
-/// (an unknown one closes with 4404).
+/// The upgrade handler of every WebSocket route. Refused before any
+/// upgrade: a foreign `Origin` (403), a malformed room id (400), a room
+/// known to be missing (404) and a client out of unknown-room lookups
+/// (429). The room itself is looked up once connected (an unknown one
+/// closes with 4404).
 pub(super) async fn upgrade<P: Protocol + 'static>(
     State(state): State<AppState>,
     Path(raw): Path<String>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    uri: Uri,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
+    origin::check(
+        &headers,
+        &uri,
+        &client,
+        &state.settings.server.allowed_origins,
+    )?;
     let room = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let lookup = state.unknown_rooms.begin(&room, client.key())?;
     Ok(configure(ws, &state)
         .on_upgrade(move |socket| {
             let sockets = state.sockets.clone();
             let protocol = P::new(&state);
-            sockets.track_future(serve(socket, state, room, protocol))
+            sockets.track_future(serve(socket, state, room, protocol, lookup))
         })
         .into_response())
 }
@@ -162,11 +178,12 @@ pub(super) async fn serve<P: Protocol>(
     state: AppState,
     room: RoomId,
     mut protocol: P,
+    lookup: Lookup,
 ) {
     let gauge = state.metrics.connection_gauge(P::LABEL);
     gauge.inc();
     let _counted = Counted(gauge);
-    let mut conn = match state.hub.join(&room, P::KIND).await {
+    let mut conn = match join(&state, &room, P::KIND, lookup).await {
         Ok(conn) => conn,
         Err(error) => {
             let _ = socket.send(close_message(join_refusal(error))).await;
@@ -282,6 +299,20 @@ async fn linger(socket: &mut WebSocket) {
         }
     })
     .await;
+}
+
+/// Joins, and tells the unknown-room gate whether the room existed.
+async fn join(
+    state: &AppState,
+    room: &RoomId,
+    kind: PeerKind,
+    lookup: Lookup,
+) -> Result<Connection, JoinError> {
+    let joined = state.hub.join(room, kind).await;
+    if let Err(JoinError::NotFound) = joined {
+        lookup.missing();
+    }
+    joined
 }
 
 /// Writes one frame and whatever else is already queued, then flushes
