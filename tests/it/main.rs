@@ -8,6 +8,7 @@ mod support;
 
 mod cluster;
 mod durability;
+mod edge;
 mod hostile;
 mod json_protocol;
 mod limits;
