@@ -29,7 +29,7 @@ fn from(local: &str) -> reqwest::Client {
 
 /// How a WebSocket handshake ended.
 enum Upgrade {
-    Open(WebSocketStream<TcpStream>),
+    Open(Box<WebSocketStream<TcpStream>>),
     Refused {
         status: u16,
         content_type: Option<String>,
@@ -92,7 +92,7 @@ async fn upgrade(port: u16, path: &str, local: &str, headers: &[(&str, &str)]) -
         .await
         .unwrap();
     match client_async(request, stream).await {
-        Ok((ws, _)) => Upgrade::Open(ws),
+        Ok((ws, _)) => Upgrade::Open(Box::new(ws)),
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Upgrade::Refused {
             status: response.status().as_u16(),
             content_type: response
