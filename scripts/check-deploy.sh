@@ -10,7 +10,8 @@
 #   k8s-dev, k8s-prod   kubectl kustomize | kubernetes-validate --strict
 #                       (schemas of Kubernetes $K8S_VERSION), plus a policy
 #                       check of the rendered objects (probes, security
-#                       context, no stickiness, drain timing arithmetic)
+#                       context, no stickiness, drain timing arithmetic,
+#                       the Ingress routes the app but not /metrics)
 #   compose             check-jsonschema against deploy/compose-spec.schema.json
 #   nginx-conf          nginx -t on deploy/nginx.conf itself; its upstream
 #                       names pairprog1..3 are mapped to 127.0.0.1 through a
@@ -20,7 +21,8 @@
 #                       as root, again as user nobody)
 #   nginx-in-sync       the "shared" sections of both nginx files are identical
 #   nginx-smoke         the rendered test config really runs: round robin over
-#                       3 stub upstreams, forwarded headers, a WebSocket-style
+#                       3 stub upstreams, forwarded headers (X-Forwarded-For
+#                       appended, X-Forwarded-Host with port), a WebSocket-style
 #                       upgrade tunnel on /ws/ and /yjs/, failover when one dies
 #   hadolint            hadolint Dockerfile
 #
@@ -162,6 +164,17 @@ ann = ing["metadata"].get("annotations", {})
 need(ann.get("nginx.ingress.kubernetes.io/proxy-read-timeout") == "3600", "ingress proxy-read-timeout 3600")
 need(ann.get("nginx.ingress.kubernetes.io/proxy-send-timeout") == "3600", "ingress proxy-send-timeout 3600")
 need(not any("affinity" in k or "upstream-hash-by" in k for k in ann), "ingress without affinity/hashing")
+def routes(path, url):
+    p, kind = path["path"], path.get("pathType", "ImplementationSpecific")
+    if kind == "Exact":
+        return url == p
+    prefix = p.rstrip("/")
+    return url == prefix or url.startswith(prefix + "/")
+ing_paths = [p for r in ing["spec"].get("rules", []) for p in r.get("http", {}).get("paths", [])]
+for private in ("/metrics", "/readyz"):
+    need(not any(routes(p, private) for p in ing_paths), f"the Ingress must not route {private}")
+for public in ("/", "/r/abcdef1234", "/assets/index.js", "/api/rooms", "/ws/abcdef1234", "/yjs/abcdef1234", "/docs", "/openapi.json"):
+    need(any(routes(p, public) for p in ing_paths), f"the Ingress must route {public}")
 hpa = by[("HorizontalPodAutoscaler", "pairprog")]
 need(hpa["spec"]["minReplicas"] >= 3, "HPA minReplicas >= 3")
 need(("PodDisruptionBudget", "pairprog") in by, "a PodDisruptionBudget")
@@ -284,7 +297,7 @@ fail = []
 def req(path, headers=None):
     s = socket.create_connection(("127.0.0.1", listen), timeout=5)
     h = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-    s.sendall(f"GET {path} HTTP/1.1\r\nHost: pairprog.test\r\nConnection: close\r\n{h}\r\n".encode())
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: pairprog.test:8443\r\nConnection: close\r\n{h}\r\n".encode())
     data = b""
     while True:
         chunk = s.recv(65536)
@@ -303,12 +316,15 @@ try:
     if st != 200: fail.append(f"/lb-healthz {st}")
     seen = []
     for i in range(6):
-        st, b = req(f"/api/rooms/r{i}")
+        st, b = req(f"/api/rooms/r{i}", {"X-Forwarded-For": "198.51.100.9"})
         if st != 200: fail.append(f"GET /api/rooms -> {st}"); continue
         seen.append(b["port"])
         h = b["headers"]
-        if h.get("x-forwarded-for") != "127.0.0.1" or h.get("x-forwarded-proto") != "http" \
-           or h.get("host") != "pairprog.test" or "x-request-id" not in h:
+        # X-Forwarded-For appended to (the server walks it from the right);
+        # X-Forwarded-Host with the port the browser used (Origin checks).
+        if h.get("x-forwarded-for") != "198.51.100.9, 127.0.0.1" or h.get("x-forwarded-proto") != "http" \
+           or h.get("host") != "pairprog.test" or h.get("x-forwarded-host") != "pairprog.test:8443" \
+           or "x-request-id" not in h:
             fail.append(f"forwarded headers wrong: {h}")
     if set(seen) != set(ports): fail.append(f"not round robin over all 3: {seen}")
     print(f"NOTE round robin over 3 upstreams: {seen}")
