@@ -34,8 +34,33 @@ mod tests {
             "/healthz",
             "/readyz",
             "/metrics",
+            "/ws/{roomId}",
+            "/yjs/{roomId}",
         ] {
             assert!(paths.contains_key(path), "{path} missing");
+        }
+        // Every refusal the edge answers is documented.
+        let statuses = |path: &str, method: &str| {
+            doc["paths"][path][method]["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        for (path, method, status) in [
+            ("/api/rooms", "post", "415"),
+            ("/api/rooms", "post", "429"),
+            ("/api/autocomplete", "post", "415"),
+            ("/api/rooms/{roomId}", "get", "429"),
+            ("/ws/{roomId}", "get", "403"),
+            ("/yjs/{roomId}", "get", "403"),
+            ("/yjs/{roomId}", "get", "429"),
+        ] {
+            assert!(
+                statuses(path, method).iter().any(|s| s == status),
+                "{method} {path}: {status}"
+            );
         }
     }
 }
