@@ -89,7 +89,7 @@ async fn create_room(
                     room_id: record.id,
                     created_at: record.created_at.to_rfc3339(),
                     language: record.language,
-                    code: record.code,
+                    code: code.clone(),
                 };
                 let mut response = (StatusCode::CREATED, Json(body)).into_response();
                 if let Ok(value) = HeaderValue::from_str(&location) {
@@ -118,9 +118,19 @@ async fn get_room(
     };
     drop(lookup);
     // An open room's live text is newer than the batched stored one.
+    // Otherwise the stored CRDT, not the `code` column: the column maps
+    // what Postgres cannot hold (NUL) and may lag a concurrent instance.
     let (code, language) = match state.hub.live(&id).await {
         Some(live) => (live.code, live.language),
-        None => (record.code, record.language),
+        None => {
+            let stored = state
+                .hub
+                .store()
+                .document(&id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("room {id} not found")))?;
+            (stored.code, stored.language.unwrap_or(record.language))
+        }
     };
     let connection_count = state
         .hub

@@ -20,7 +20,7 @@ pub(crate) async fn new_room(store: &dyn Store, code: &str) -> (RoomId, yrs::Doc
         })
         .await
         .unwrap();
-    assert_eq!(record.code, code);
+    assert_eq!(record.code, super::column_text(code));
     (id, crate::doc::from_updates([state.as_slice()]).unwrap())
 }
 
@@ -175,5 +175,82 @@ pub(crate) async fn append_many_is_per_room(store: &dyn Store) {
     assert_eq!(
         (record.code.as_str(), record.language.as_str()),
         ("b:3", "rust")
+    );
+}
+
+/// Text Postgres `text` refuses (NUL), a 1 MiB single line and characters
+/// outside the BMP: the CRDT keeps them exactly through append, load and
+/// compaction, and the columns hold them with only NUL mapped.
+pub(crate) async fn awkward_text_round_trips(store: &dyn Store) {
+    let (id, doc) = new_room(store, "a\0b\n").await;
+    assert_eq!(loaded_text(store, &id).await, "a\0b\n");
+    let line = format!("🙂𝄞{}\0", "x".repeat(1 << 20));
+    let updates = [type_text(&doc, "x\0y\n"), type_text(&doc, &line)];
+    let language = crate::doc::set_language(&doc, "py\0thon");
+    let expected = format!("a\0b\nx\0y\n{line}");
+    assert_eq!(crate::doc::text(&doc), expected);
+    let columns = |code: &str, language: &str| {
+        let mapped = expected.replace('\0', "\u{FFFD}");
+        assert_eq!(code.len(), mapped.len(), "one U+FFFD per NUL");
+        assert!(code == mapped, "the code column maps NUL to U+FFFD only");
+        assert_eq!(language, "py\u{FFFD}thon");
+    };
+
+    let batch = Batch {
+        updates: &[updates[0].clone(), updates[1].clone(), language],
+        code: &expected,
+        language: "py\0thon",
+    };
+    assert_eq!(store.append(&id, batch).await.unwrap(), 3);
+    let exact = store.document(&id).await.unwrap().expect("room exists");
+    assert!(exact.code == expected, "the log keeps the text exactly");
+    assert_eq!(exact.language.as_deref(), Some("py\0thon"));
+    let record = store.room(&id).await.unwrap().unwrap();
+    columns(&record.code, &record.language);
+
+    store.compact(&id).await.unwrap();
+    assert_eq!(store.load(&id).await.unwrap().unwrap().len(), 1);
+    let exact = store.document(&id).await.unwrap().expect("room exists");
+    assert!(
+        exact.code == expected,
+        "the snapshot keeps the text exactly"
+    );
+    assert_eq!(exact.language.as_deref(), Some("py\0thon"));
+    let record = store.room(&id).await.unwrap().unwrap();
+    columns(&record.code, &record.language);
+    assert!(store.document(&RoomId::generate()).await.unwrap().is_none());
+
+    // Several rooms at once (how rooms flush) map NUL just the same.
+    let (other, other_doc) = new_room(store, "").await;
+    let more = [type_text(&doc, "\0!")];
+    let theirs = [type_text(&other_doc, "\0?")];
+    let (code, other_code) = (format!("{expected}\0!"), "\0?".to_owned());
+    let results = store
+        .append_many(&[
+            (
+                id.clone(),
+                Batch {
+                    updates: &more,
+                    code: &code,
+                    language: "python",
+                },
+            ),
+            (
+                other.clone(),
+                Batch {
+                    updates: &theirs,
+                    code: &other_code,
+                    language: "py\0",
+                },
+            ),
+        ])
+        .await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert!(loaded_text(store, &id).await == code);
+    assert_eq!(loaded_text(store, &other).await, "\0?");
+    let record = store.room(&other).await.unwrap().unwrap();
+    assert_eq!(
+        (record.code.as_str(), record.language.as_str()),
+        ("\u{FFFD}?", "py\u{FFFD}")
     );
 }

@@ -6,6 +6,13 @@
 //! room row (with the plain text, so SQL users and `GET /api/rooms/{id}`
 //! read the code without a CRDT), a compacted snapshot, and the log of
 //! updates since that snapshot. Persistence appends; compaction merges later.
+//!
+//! The plain-text columns are derived and may be inexact: Postgres `text`
+//! cannot hold U+0000, so [`column_text`] writes it as U+FFFD (both stores,
+//! so SQL users see one rule). The CRDT rows are bytes and always hold the
+//! true text; [`Store::document`] decodes it for readers that need it exact.
+
+use std::borrow::Cow;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -17,7 +24,8 @@ pub(crate) mod contract;
 pub mod postgres;
 pub mod sqlite;
 
-/// A room as stored: the answer of `GET /api/rooms/{id}` minus presence.
+/// A room's row as stored. `code` and `language` are the columns, so
+/// mapped by [`column_text`]; [`Store::document`] has the exact ones.
 #[derive(Debug, Clone)]
 pub struct RoomRecord {
     pub id: RoomId,
@@ -25,6 +33,25 @@ pub struct RoomRecord {
     pub updated_at: DateTime<Utc>,
     pub language: String,
     pub code: String,
+}
+
+/// The exact text and language of a stored document, from its CRDT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDocument {
+    pub code: String,
+    /// `None` when the document never had one (not a room this server made).
+    pub language: Option<String>,
+}
+
+/// `text` as a plain-text column holds it: U+0000, which Postgres `text`
+/// refuses (and C-string tools truncate at), becomes U+FFFD. Lossy on
+/// purpose and only in the column: a NUL must never make a flush fail.
+pub fn column_text(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// A room to create: its record and its first snapshot.
@@ -36,7 +63,8 @@ pub struct NewRoom<'a> {
 }
 
 /// A batch of updates this instance originated, with the text and language
-/// they produced (written to the room row for readers without a CRDT).
+/// they produced (written to the room row through [`column_text`], for
+/// readers without a CRDT).
 #[derive(Clone, Copy)]
 pub struct Batch<'a> {
     pub updates: &'a [Vec<u8>],
@@ -64,6 +92,26 @@ pub trait Store: Send + Sync + 'static {
     /// The snapshot followed by the log since it, or `None` for an unknown
     /// room. An error is never an empty document.
     async fn load(&self, id: &RoomId) -> Result<Option<Vec<Vec<u8>>>, StoreError>;
+
+    /// The exact text and language, decoded from [`Store::load`]; `None`
+    /// for an unknown room. Decoding is CPU work proportional to the
+    /// document, so it runs on the blocking pool.
+    async fn document(&self, id: &RoomId) -> Result<Option<StoredDocument>, StoreError> {
+        let Some(updates) = self.load(id).await? else {
+            return Ok(None);
+        };
+        let id = id.clone();
+        tokio::task::spawn_blocking(move || {
+            let doc = crate::doc::from_updates(updates.iter().map(Vec::as_slice))
+                .map_err(|e| StoreError::Corrupt(format!("room {id}: {e}")))?;
+            Ok(Some(StoredDocument {
+                code: crate::doc::text(&doc),
+                language: crate::doc::language(&doc),
+            }))
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("decoding task failed: {e}")))?
+    }
 
     /// Appends a batch; returns how many log rows the room now has, so the
     /// caller can decide to compact.

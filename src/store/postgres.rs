@@ -6,13 +6,15 @@
 //! two instances never compact one room at once; `append` touches that row
 //! first, so an append and a compaction of one room serialise as well.
 
+use std::borrow::Cow;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
-use super::{Batch, NewRoom, RoomRecord, Store, StoreError};
+use super::{Batch, NewRoom, RoomRecord, Store, StoreError, column_text};
 use crate::domain::RoomId;
 
 /// Numbered migrations, applied in order and recorded in `schema_migrations`.
@@ -140,7 +142,11 @@ impl Store for PostgresStore {
                     "INSERT INTO rooms (id, language, code) VALUES ($1, $2, $3)
                      ON CONFLICT (id) DO NOTHING RETURNING {ROOM_COLUMNS}"
                 ),
-                &[&room.id.as_str(), &room.language.as_str(), &room.code],
+                &[
+                    &room.id.as_str(),
+                    &room.language.as_str(),
+                    &column_text(room.code).as_ref(),
+                ],
             )
             .await
             .map_err(backend("insert room"))?
@@ -210,7 +216,11 @@ impl Store for PostgresStore {
         let touched = tx
             .execute(
                 "UPDATE rooms SET code = $2, language = $3, updated_at = now() WHERE id = $1",
-                &[&id.as_str(), &batch.code, &batch.language],
+                &[
+                    &id.as_str(),
+                    &column_text(batch.code).as_ref(),
+                    &column_text(batch.language).as_ref(),
+                ],
             )
             .await
             .map_err(backend("update room"))?;
@@ -303,9 +313,14 @@ impl Store for PostgresStore {
         )
         .await
         .map_err(backend("trim updates"))?;
+        let language = merged.language.as_deref().map(column_text);
         tx.execute(
             "UPDATE rooms SET code = $2, language = coalesce($3, language) WHERE id = $1",
-            &[&id.as_str(), &merged.text, &merged.language],
+            &[
+                &id.as_str(),
+                &column_text(&merged.text).as_ref(),
+                &language.as_deref(),
+            ],
         )
         .await
         .map_err(backend("update room text"))?;
@@ -333,8 +348,13 @@ impl PostgresStore {
         batches: &[(RoomId, Batch<'_>)],
     ) -> Result<Vec<Result<u64, StoreError>>, StoreError> {
         let ids: Vec<&str> = batches.iter().map(|(id, _)| id.as_str()).collect();
-        let codes: Vec<&str> = batches.iter().map(|(_, b)| b.code).collect();
-        let languages: Vec<&str> = batches.iter().map(|(_, b)| b.language).collect();
+        let codes: Vec<Cow<'_, str>> = batches.iter().map(|(_, b)| column_text(b.code)).collect();
+        let codes: Vec<&str> = codes.iter().map(AsRef::as_ref).collect();
+        let languages: Vec<Cow<'_, str>> = batches
+            .iter()
+            .map(|(_, b)| column_text(b.language))
+            .collect();
+        let languages: Vec<&str> = languages.iter().map(AsRef::as_ref).collect();
         let mut client = self.client().await?;
         let tx = client
             .transaction()
@@ -434,154 +454,4 @@ fn micros(us: i64) -> DateTime<Utc> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
-    //! Against a real Postgres: `PAIRPROG_TEST_PG_URL` names an admin
-    //! connection; each test creates (and drops) its own database.
-
-    use std::sync::Arc;
-
-    use super::*;
-    use crate::store::contract;
-
-    struct TestDb {
-        admin: tokio_postgres::Config,
-        config: tokio_postgres::Config,
-        name: String,
-    }
-
-    impl TestDb {
-        async fn new() -> Self {
-            let url = std::env::var("PAIRPROG_TEST_PG_URL").expect(
-                "PAIRPROG_TEST_PG_URL must name a Postgres admin url \
-                 (eval \"$(scripts/services.sh env)\")",
-            );
-            let admin: tokio_postgres::Config = url.parse().expect("valid PAIRPROG_TEST_PG_URL");
-            let name = format!("pairprog_t_{}", uuid::Uuid::new_v4().simple());
-            let (client, conn) = admin.connect(NoTls).await.expect("connect as admin");
-            tokio::spawn(conn);
-            client
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create test database");
-            let mut config = admin.clone();
-            config.dbname(&name);
-            Self {
-                admin,
-                config,
-                name,
-            }
-        }
-
-        async fn store(&self) -> PostgresStore {
-            PostgresStore::connect_with(self.config.clone(), 4)
-                .await
-                .expect("connect test store")
-        }
-    }
-
-    impl Drop for TestDb {
-        fn drop(&mut self) {
-            // Async work in Drop: a short-lived runtime on its own thread.
-            let admin = self.admin.clone();
-            let name = self.name.clone();
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                rt.block_on(async move {
-                    if let Ok((client, conn)) = admin.connect(NoTls).await {
-                        tokio::spawn(conn);
-                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                        let _ = client.batch_execute(&sql).await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
-
-    #[tokio::test]
-    async fn create_get_and_conflict() {
-        let db = TestDb::new().await;
-        contract::create_get_and_conflict(&db.store().await).await;
-    }
-
-    #[tokio::test]
-    async fn append_load_round_trip_and_compaction() {
-        let db = TestDb::new().await;
-        contract::append_load_and_compact(&db.store().await).await;
-    }
-
-    #[tokio::test]
-    async fn append_many_is_per_room() {
-        let db = TestDb::new().await;
-        contract::append_many_is_per_room(&db.store().await).await;
-    }
-
-    #[tokio::test]
-    async fn concurrent_compactions_and_appends_lose_nothing() {
-        let db = TestDb::new().await;
-        let store = Arc::new(db.store().await);
-        let (id, doc) = contract::new_room(store.as_ref(), "").await;
-        let mut expected = String::new();
-        let mut tasks = tokio::task::JoinSet::new();
-        for round in 0..20 {
-            let word = format!("{round},");
-            expected.push_str(&word);
-            let update = contract::type_text(&doc, &word);
-            let code = crate::doc::text(&doc);
-            let (s, i) = (store.clone(), id.clone());
-            tasks.spawn(async move {
-                let updates = [update];
-                let batch = Batch {
-                    updates: &updates,
-                    code: &code,
-                    language: "python",
-                };
-                s.append(&i, batch).await.map(drop)
-            });
-            for _ in 0..2 {
-                let (s, i) = (store.clone(), id.clone());
-                tasks.spawn(async move { s.compact(&i).await });
-            }
-        }
-        while let Some(done) = tasks.join_next().await {
-            done.unwrap().unwrap();
-        }
-        assert_eq!(contract::loaded_text(store.as_ref(), &id).await, expected);
-        store.compact(&id).await.unwrap();
-        assert_eq!(store.load(&id).await.unwrap().unwrap().len(), 1);
-        assert_eq!(contract::loaded_text(store.as_ref(), &id).await, expected);
-        assert_eq!(store.room(&id).await.unwrap().unwrap().code, expected);
-    }
-
-    #[tokio::test]
-    async fn migrations_apply_once_even_concurrently() {
-        let db = TestDb::new().await;
-        let (a, b) = tokio::join!(
-            PostgresStore::connect_with(db.config.clone(), 2),
-            PostgresStore::connect_with(db.config.clone(), 2),
-        );
-        let (a, b) = (a.unwrap(), b.unwrap());
-        a.migrate().await.unwrap();
-        let (id, _) = contract::new_room(&b, "x").await;
-        assert!(a.room(&id).await.unwrap().is_some());
-        let client = a.client().await.unwrap();
-        let versions: i64 = client
-            .query_one("SELECT count(*) FROM schema_migrations", &[])
-            .await
-            .unwrap()
-            .get(0);
-        assert_eq!(versions, MIGRATIONS.len() as i64);
-    }
-
-    #[tokio::test]
-    async fn a_url_without_database_is_refused() {
-        let err = PostgresStore::connect("postgres://postgres@127.0.0.1:1", 1).await;
-        let Err(StoreError::Backend(msg)) = err else {
-            panic!("expected an error");
-        };
-        assert!(msg.contains("names no database"), "{msg}");
-    }
-}
+mod tests;

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
-use super::{Batch, NewRoom, RoomRecord, Store, StoreError};
+use super::{Batch, NewRoom, RoomRecord, Store, StoreError, column_text};
 use crate::domain::RoomId;
 
 /// Schema versions, applied in order and recorded in `PRAGMA user_version`.
@@ -106,7 +106,7 @@ impl Store for SqliteStore {
             created_at: from_micros(micros),
             updated_at: from_micros(micros),
             language: room.language.as_str().to_owned(),
-            code: room.code.to_owned(),
+            code: column_text(room.code).into_owned(),
         };
         let state = room.state.to_vec();
         let r = record.clone();
@@ -177,8 +177,8 @@ impl Store for SqliteStore {
     async fn append(&self, id: &RoomId, batch: Batch<'_>) -> Result<u64, StoreError> {
         let id = id.clone();
         let updates = batch.updates.to_vec();
-        let code = batch.code.to_owned();
-        let language = batch.language.to_owned();
+        let code = column_text(batch.code).into_owned();
+        let language = column_text(batch.language).into_owned();
         self.with(move |conn| {
             let tx = conn.transaction().map_err(backend("begin append"))?;
             let touched = tx
@@ -236,7 +236,11 @@ impl Store for SqliteStore {
             .map_err(backend("trim updates"))?;
             tx.execute(
                 "UPDATE rooms SET code = ?2, language = coalesce(?3, language) WHERE id = ?1",
-                params![id.as_str(), merged.text, merged.language],
+                params![
+                    id.as_str(),
+                    column_text(&merged.text),
+                    merged.language.as_deref().map(column_text)
+                ],
             )
             .map_err(backend("update room text"))?;
             tx.commit().map_err(backend("commit compact"))
@@ -332,6 +336,13 @@ mod tests {
         let store = SqliteStore::open(&dir.0).unwrap();
         assert_eq!(contract::loaded_text(&store, &id).await, "héllo 🙂\n");
         assert!(dir.0.join("pairprog.db").exists());
+    }
+
+    #[tokio::test]
+    async fn awkward_text_round_trips() {
+        let dir = TempDir::new();
+        let store = SqliteStore::open(&dir.0).unwrap();
+        contract::awkward_text_round_trips(&store).await;
     }
 
     #[tokio::test]
