@@ -14,6 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import crypto from 'node:crypto';
 import { chromium } from 'playwright-core';
+import { connState, editorText, getRoom, log, newParticipant, sleep, typeLine, until, waitConnected, waitForEditor, withTimeout } from './support.mjs';
+import { scenarioLoneSurrogates, scenarioMalformedAwareness } from './hostile.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const frontendDir = path.resolve(here, '..');
@@ -35,35 +37,6 @@ const databaseUrl = (() => {
   u.pathname = `/${dbName}`;
   return u.toString();
 })();
-
-const log = (...args) => console.log('  ·', ...args);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` until it returns a truthy value, or throws `what` after `ms`. */
-async function until(what, fn, ms = 10_000, every = 200) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (${last.message})` : ''}`);
-    await sleep(every);
-  }
-}
-
-function withTimeout(promise, ms, what) {
-  let t;
-  return Promise.race([
-    promise.finally(() => clearTimeout(t)),
-    new Promise((_, reject) => {
-      t = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]);
-}
 
 // ---------------------------------------------------------------- servers
 
@@ -148,52 +121,6 @@ function cleanRedis() {
   } catch {
     // redis-cli missing or Redis gone: leftover keys under a unique prefix are harmless
   }
-}
-
-async function getRoom(instance, roomId) {
-  const res = await fetch(`${instance.url}/api/rooms/${roomId}`);
-  if (!res.ok) throw new Error(`GET /api/rooms/${roomId} on ${instance.name}: ${res.status}`);
-  return res.json();
-}
-
-// ---------------------------------------------------------------- browser helpers
-
-async function newParticipant(browser, name, color) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript(
-    ([n, c]) => {
-      if (!localStorage.getItem('pairprog.user')) localStorage.setItem('pairprog.user', JSON.stringify({ name: n, color: c, theme: 'dark' }));
-    },
-    [name, color],
-  );
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (err) => log(`${name} page error: ${err.message}`));
-  return { name, context, page };
-}
-
-const editorText = (page) => page.evaluate(() => window.__pairprog?.editorText() ?? null);
-const connState = (page) => page.getAttribute('[data-testid=connection-state]', 'data-state');
-
-async function waitForEditor(page) {
-  await page.waitForSelector('.monaco-editor .view-lines', { timeout: 20_000 });
-  await until('the editor handle', () => page.evaluate(() => Boolean(window.__pairprog)), 10_000);
-}
-
-async function waitConnected(page, who, ms = 15_000) {
-  await until(`${who} to be connected`, async () => (await connState(page)) === 'connected', ms);
-}
-
-/** Types a comment line at the end of the document (comments avoid auto-closing and suggestion widgets). */
-async function typeLine(page, text) {
-  await page.click('.monaco-editor .view-lines');
-  await page.keyboard.press('Control+End');
-  await page.keyboard.press('End');
-  const current = (await editorText(page)) ?? '';
-  if (current !== '' && !current.endsWith('\n')) await page.keyboard.press('Enter');
-  await page.keyboard.type(text, { delay: 15 });
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('Enter');
 }
 
 // ---------------------------------------------------------------- scenarios
@@ -313,6 +240,8 @@ async function main() {
     ['A creates a room on instance 1, B joins by share link on instance 2, sees text, cursor and count', scenarioCreateAndJoin],
     ['language change in A reaches B', scenarioLanguage],
     ['instance 1 restarts; edits from both sides converge with nothing lost', scenarioRestart],
+    ['malformed remote awareness states are ignored: cursors, names and typing keep working', (ctx) => scenarioMalformedAwareness(ctx, state, runId)],
+    ['a lone surrogate from a Yjs client is kept as its encoder sent it (U+FFFD)', scenarioLoneSurrogates],
   ];
   let passed = 0;
   let failed = 0;

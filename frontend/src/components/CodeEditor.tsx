@@ -35,7 +35,8 @@ export default function CodeEditor({ conn, language }: Props) {
       padding: { top: 8 },
     });
     editorRef.current = editor;
-    const binding = new MonacoBinding(conn.text, model, new Set([editor]), conn.awareness);
+    // Only well-formed remote states reach y-monaco: it throws on bad ones.
+    const binding = new MonacoBinding(conn.text, model, new Set([editor]), conn.peers.forMonaco());
     const completions = registerAutocomplete(editor, () => languageRef.current);
     editor.focus();
     // Read-only handle for the end-to-end test and for debugging from the console.

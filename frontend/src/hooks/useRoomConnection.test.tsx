@@ -120,6 +120,19 @@ describe('useRoomConnection', () => {
     expect(participantsOf(p.awareness)[1]).toMatchObject({ clientId: peerDoc.clientID, isLocal: false, color: '#e5484d' });
   });
 
+  it('does not list remote states that are malformed or have unreasonable names', () => {
+    const { store, providers } = setup();
+    const p = providers[0];
+    act(() => {
+      p.awareness.states.set(901, { user: { name: 'x'.repeat(500), color: '#e5484d' } });
+      p.awareness.states.set(902, { user: { name: 'Cursor Breaker', color: '#e5484d' }, selection: { anchor: {}, head: {} } });
+      p.awareness.states.set(903, { user: { name: 'Bad Colour', color: 'red;}body{display:none' } });
+      p.awareness.states.set(904, { user: { name: '  Fine Fox  ', color: '#0090ff' } });
+      p.awareness.emit('change', [{ added: [901, 902, 903, 904], updated: [], removed: [] }, 'remote']);
+    });
+    expect(store.getState().room.participants.map((x) => x.name)).toEqual(['Curious Otter', 'Fine Fox']);
+  });
+
   it('tears down on leaving and reconnects for a new room', () => {
     const { store, providers, hook } = setup();
     hook.rerender({ roomId: 'room02' });

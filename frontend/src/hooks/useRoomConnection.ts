@@ -11,7 +11,8 @@ import {
   type ProviderStatus,
 } from '../store/connectionSlice';
 import { languageChanged, participantsChanged, type Participant } from '../store/roomSlice';
-import { isColor, lightColor } from '../identity';
+import { lightColor } from '../identity';
+import { ValidatedAwareness } from '../awareness/validated';
 import { isLanguage } from '../languages';
 
 /** The part of y-websocket's provider the app uses; tests pass a fake. */
@@ -38,25 +39,23 @@ export interface RoomConnection {
   text: Y.Text;
   meta: Y.Map<unknown>;
   awareness: Awareness;
+  /** The same awareness showing only well-formed states: what the editor and the list draw. */
+  peers: ValidatedAwareness;
   /** Writes `meta.language`; every participant's editor follows it. */
   setLanguage(language: string): void;
 }
 
-interface AwarenessUser {
-  name?: unknown;
-  color?: unknown;
-}
-
-export function participantsOf(awareness: Awareness): Participant[] {
+/** Everyone with a well-formed state and a name; malformed states are not listed. */
+export function participantsOf(awareness: Awareness | ValidatedAwareness): Participant[] {
+  const peers = awareness instanceof ValidatedAwareness ? awareness : new ValidatedAwareness(awareness);
   const list: Participant[] = [];
-  awareness.getStates().forEach((state, clientId) => {
-    const user = (state as { user?: AwarenessUser }).user;
-    if (!user || typeof user.name !== 'string') return;
+  peers.getStates().forEach(({ user }, clientId) => {
+    if (!user) return;
     list.push({
       clientId,
       name: user.name,
-      color: isColor(user.color) ? user.color : '#888888',
-      isLocal: clientId === awareness.clientID,
+      color: user.color,
+      isLocal: clientId === peers.clientID,
     });
   });
   return list.sort((a, b) => Number(b.isLocal) - Number(a.isLocal) || a.name.localeCompare(b.name) || a.clientId - b.clientId);
@@ -81,6 +80,7 @@ export function useRoomConnection(roomId: string | null, factory: ProviderFactor
     dispatch(connectionReset());
     const provider = factory(roomId, doc);
     const { awareness } = provider;
+    const peers = new ValidatedAwareness(awareness, { textName: 'code', text });
 
     const onStatus = (e: { status: ProviderStatus }) => dispatch(providerStatusChanged(e.status));
     const onSync = (synced: boolean) => {
@@ -91,7 +91,7 @@ export function useRoomConnection(roomId: string | null, factory: ProviderFactor
       const lang = meta.get('language');
       if (isLanguage(lang)) dispatch(languageChanged(lang));
     };
-    const publishParticipants = () => dispatch(participantsChanged(participantsOf(awareness)));
+    const publishParticipants = () => dispatch(participantsChanged(participantsOf(peers)));
     const onOnline = () => dispatch(onlineChanged(true));
     const onOffline = () => dispatch(onlineChanged(false));
 
@@ -107,7 +107,7 @@ export function useRoomConnection(roomId: string | null, factory: ProviderFactor
       if (!isLanguage(language)) return;
       doc.transact(() => meta.set('language', language));
     };
-    setConn({ doc, text, meta, awareness, provider, setLanguage });
+    setConn({ doc, text, meta, awareness, peers, provider, setLanguage });
 
     return () => {
       provider.off('status', onStatus);
@@ -131,7 +131,8 @@ export function useRoomConnection(roomId: string | null, factory: ProviderFactor
 
   const setLanguage = useCallback((language: string) => conn?.setLanguage(language), [conn]);
   return useMemo(
-    () => (conn ? { doc: conn.doc, text: conn.text, meta: conn.meta, awareness: conn.awareness, setLanguage } : null),
+    () =>
+      conn ? { doc: conn.doc, text: conn.text, meta: conn.meta, awareness: conn.awareness, peers: conn.peers, setLanguage } : null,
     [conn, setLanguage],
   );
 }
