@@ -120,6 +120,8 @@ async fn get_room(
     // An open room's live text is newer than the batched stored one.
     // Otherwise the stored CRDT, not the `code` column: the column maps
     // what Postgres cannot hold (NUL) and may lag a concurrent instance.
+    // The language is the document's if valid, else the column's (the last
+    // valid one), as a live room shows it.
     let (code, language) = match state.hub.live(&id).await {
         Some(live) => (live.code, live.language),
         None => {

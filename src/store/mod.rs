@@ -35,12 +35,21 @@ pub struct RoomRecord {
     pub code: String,
 }
 
-/// The exact text and language of a stored document, from its CRDT.
+/// A stored document as rooms show it, from its CRDT.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredDocument {
+    /// The exact text.
     pub code: String,
-    /// `None` when the document never had one (not a room this server made).
+    /// The language `meta` names, if it is one the server accepts (a Yjs
+    /// client can write any string there); `None` otherwise, and the last
+    /// valid one is the column's.
     pub language: Option<String>,
+}
+
+/// `raw` if it is a language the server accepts, as rooms show it.
+pub(crate) fn valid_language(raw: Option<&str>) -> Option<String> {
+    raw.and_then(|l| Language::parse(l).ok())
+        .map(|l| l.as_str().to_owned())
 }
 
 /// `text` as a plain-text column holds it: U+0000, which Postgres `text`
@@ -106,7 +115,7 @@ pub trait Store: Send + Sync + 'static {
                 .map_err(|e| StoreError::Corrupt(format!("room {id}: {e}")))?;
             Ok(Some(StoredDocument {
                 code: crate::doc::text(&doc),
-                language: crate::doc::language(&doc),
+                language: valid_language(crate::doc::language(&doc).as_deref()),
             }))
         })
         .await

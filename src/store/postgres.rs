@@ -14,7 +14,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
-use super::{Batch, NewRoom, RoomRecord, Store, StoreError, column_text};
+use super::{Batch, NewRoom, RoomRecord, Store, StoreError, column_text, valid_language};
 use crate::domain::RoomId;
 
 /// Numbered migrations, applied in order and recorded in `schema_migrations`.
@@ -313,7 +313,8 @@ impl Store for PostgresStore {
         )
         .await
         .map_err(backend("trim updates"))?;
-        let language = merged.language.as_deref().map(column_text);
+        // An invalid language in `meta` leaves the last valid one a flush wrote.
+        let language = valid_language(merged.language.as_deref());
         tx.execute(
             "UPDATE rooms SET code = $2, language = coalesce($3, language) WHERE id = $1",
             &[

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
-use super::{Batch, NewRoom, RoomRecord, Store, StoreError, column_text};
+use super::{Batch, NewRoom, RoomRecord, Store, StoreError, column_text, valid_language};
 use crate::domain::RoomId;
 
 /// Schema versions, applied in order and recorded in `PRAGMA user_version`.
@@ -239,7 +239,8 @@ impl Store for SqliteStore {
                 params![
                     id.as_str(),
                     column_text(&merged.text),
-                    merged.language.as_deref().map(column_text)
+                    // An invalid language in `meta` leaves the last valid one.
+                    valid_language(merged.language.as_deref())
                 ],
             )
             .map_err(backend("update room text"))?;
