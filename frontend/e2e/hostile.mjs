@@ -62,7 +62,8 @@ export async function scenarioMalformedAwareness({ inst1, inst2 }, state, runId)
     const states = [
       { selection: { anchor: {}, head: {} } }, // the state from the bug report
       { user: { name: 'Mallory Anchor', color: '#e5484d' }, selection: { anchor: {}, head: {} } },
-      { user: { name: `Mallory ${'M'.repeat(10_000)}`, color: '#46a758' } },
+      // Long, yet under the server's limits.awareness_state_bytes (8 KiB), so it is relayed.
+      { user: { name: `Mallory ${'M'.repeat(2_000)}`, color: '#46a758' } },
       { user: { name: 'Mallory Colour', color: 'red;}body{display:none' } },
       { user: { name: 'Mallory Clock', color: '#0090ff' }, selection: { anchor: { item: { client: 'x', clock: {} } }, head: { tname: 'code', assoc: 'x' } } },
     ];
