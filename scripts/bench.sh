@@ -1,298 +1,326 @@
 #!/usr/bin/env bash
-# The benchmark we publish: builds release binaries, starts pairprog in
-# scaled mode (Postgres + Redis) on free loopback ports, runs the loadtest
-# matrix and writes docs/benchmarks.md.
+# The benchmark we publish: pairprog side by side with its peers, in one
+# interleaved run on this machine, rendered into docs/benchmarks.md (and
+# the table in README.md's benchmark section).
 #
-#   scripts/bench.sh                 full matrix (about 6 minutes after the build)
-#   BENCH_DURATION=10s scripts/bench.sh   shorter scenarios
-#   BENCH_OUT=/tmp/b.md scripts/bench.sh  write the report elsewhere
-#   BENCH_RENDER_ONLY=1 scripts/bench.sh  re-render the report from the last
-#                                         run's results (kept in $target/bench/)
+# Servers ("groups"), each with services of its own so their CPU can be
+# counted (started here on free loopback ports, stopped on exit):
+#   pairprog    3 release instances + Redis + Postgres (a private cluster)
+#   hocuspocus  2 Hocuspocus 3.4 instances + Redis (@hocuspocus/extension-redis)
+#   ywebsocket  1 y-websocket server (@y/websocket-server; no scale-out)
+# The peers come from npm with pinned versions (bench/peers, `npm ci`).
+# Every scenario runs against every group, round by round, with the same
+# load generator (loadtest/, `--protocol hocuspocus` for Hocuspocus).
 #
-# Postgres (127.0.0.1:5432, user postgres) and Redis (127.0.0.1:6379) are
-# reused when they answer, started otherwise. Each run uses a fresh database
-# and a unique Redis prefix, and drops/stops what it made on exit.
+#   scripts/bench.sh                  full run (about 14 minutes after the build)
+#   QUICK=1 scripts/bench.sh          a short pass (about 4 minutes) for development
+#   BENCH_SERVERS="pairprog hocuspocus" scripts/bench.sh   some groups only
+#   BENCH_SCENARIOS="pairs ramp" scripts/bench.sh          some scenarios only
+#       (pairs team crowd extras ramp idle)
+#   BENCH_DURATION=10s BENCH_ROUNDS=1 ...  shorter steady scenarios, fewer rounds
+#   BENCH_OUT=/tmp/b.md scripts/bench.sh   write the report elsewhere (README untouched)
+#   BENCH_RENDER_ONLY=1 scripts/bench.sh   re-render from the last run's results
+#                                          (kept in $target/bench/)
+#
+# Adding a scenario: a scenario_NAME function calling `load GROUP LABEL
+# loadtest-args...`, called from main; a report section of its own can be
+# dropped as Markdown into $results/sections/ (appended to the report).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-DURATION=${BENCH_DURATION:-20s}
-RAMP_BUDGET=${BENCH_RAMP_BUDGET:-150s}
-IDLE_CONNS=${BENCH_IDLE:-10000}
+if [ -n "${QUICK:-}" ]; then
+    d_duration=5s d_rounds=1 d_ramp_budget=35s d_ramp_step=4s d_idle=400 d_idle_rooms=40 d_idle_hold=4s
+else
+    d_duration=15s d_rounds=2 d_ramp_budget=100s d_ramp_step=6s d_idle=2000 d_idle_rooms=200 d_idle_hold=10s
+fi
+DURATION=${BENCH_DURATION:-$d_duration}
+ROUNDS=${BENCH_ROUNDS:-$d_rounds}
+RAMP_BUDGET=${BENCH_RAMP_BUDGET:-$d_ramp_budget}
+RAMP_STEP=${BENCH_RAMP_STEP:-$d_ramp_step}
+IDLE_CONNS=${BENCH_IDLE:-$d_idle}
+IDLE_ROOMS=${BENCH_IDLE_ROOMS:-$d_idle_rooms}
+IDLE_HOLD=${BENCH_IDLE_HOLD:-$d_idle_hold}
+SERVERS=${BENCH_SERVERS:-pairprog hocuspocus ywebsocket}
+SCENARIOS=${BENCH_SCENARIOS:-pairs team crowd extras ramp idle}
 OUT=${BENCH_OUT:-$root/docs/benchmarks.md}
-PGHOST=127.0.0.1
-PGUSER=postgres
-export PGHOST PGUSER
 target_dir=${CARGO_TARGET_DIR:-$root/target}
-
+[[ $target_dir = /* ]] || target_dir="$root/$target_dir"
 results="$target_dir/bench"
-work=$(mktemp -d /tmp/pairprog-bench.XXXXXX)
-db="pairprog_bench_$$"
-prefix="bench$$"
-pids=()
-started_redis=""
+peers="$root/bench/peers"
 
 log() { printf '%s bench: %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "$*"; exit 1; }
+wants() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+
+# --- processes ------------------------------------------------------------
+
+pids=()
+pg_dir=""
+pg_bin=""
+work=""
 
 cleanup() {
     local rc=$?
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    dropdb --if-exists "$db" 2>/dev/null || true
-    redis-cli -h 127.0.0.1 --scan --pattern "$prefix:*" 2>/dev/null |
-        xargs -r -n 500 redis-cli -h 127.0.0.1 del >/dev/null 2>&1 || true
-    if [ -n "$started_redis" ]; then redis-cli -h 127.0.0.1 shutdown nosave >/dev/null 2>&1 || true; fi
-    if [ "$rc" -ne 0 ]; then log "failed (rc=$rc); logs kept in $work"; else rm -rf "$work"; fi
+    if [ -n "$pg_dir" ]; then as_postgres "$pg_bin/pg_ctl" -D "$pg_dir" -m immediate stop >/dev/null 2>&1 || true; fi
+    if [ -n "$work" ]; then
+        if [ "$rc" -ne 0 ]; then log "failed (rc=$rc); logs kept in $work"; else rm -rf "$work"; fi
+    fi
 }
 trap cleanup EXIT
 
-mkdir -p "$results"
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 
-render_only=${BENCH_RENDER_ONLY:-}
-if [ -z "$render_only" ]; then
-rm -f "$results"/*.json
-# --- services -----------------------------------------------------------
-if ! pg_isready -q -h 127.0.0.1 -p 5432; then
-    log "starting Postgres"
-    ver=$(ls /usr/lib/postgresql | sort -n | tail -1)
-    pg_ctlcluster "$ver" main start
-    for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 && break; sleep 0.2; done
-fi
-if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
-    log "starting Redis"
-    redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes >/dev/null
-    started_redis=1
-    for _ in $(seq 50); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.2; done
-fi
-redis_pid=$(redis-cli -h 127.0.0.1 info server | tr -d '\r' | awk -F: '/^process_id:/{print $2}')
-createdb "$db"
-log "database $db, Redis prefix $prefix, Redis pid $redis_pid"
+as_postgres() { # initdb and postgres refuse to run as root
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
 
-# --- build --------------------------------------------------------------
-log "building release binaries"
-cargo build --release -q -p pairprog -p loadtest
-server_bin="$target_dir/release/pairprog"
-loadtest_bin="$target_dir/release/loadtest"
-
-# Up to 10,000+ sockets on each side.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge 30000 ] || log "warning: ulimit -n is $(ulimit -n)"
-
-# start_instance NAME: starts one instance on a free port; sets $url and $pid.
-start_instance() {
-    local name=$1 out="$work/$1.out"
-    HOST=127.0.0.1 PORT=0 \
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" \
-        REDIS_URL="redis://127.0.0.1:6379" \
-        PAIRPROG__REDIS__PREFIX="$prefix" \
-        PAIRPROG__LOG__LEVEL=warn \
-        PAIRPROG__LIMITS__ROOMS_PER_MINUTE=1000000 \
-        PAIRPROG__LIMITS__MSGS_PER_SEC=100000 \
-        PAIRPROG__LIMITS__MSG_BURST=100000 \
-        PAIRPROG__STORE__DATA_DIR="$work/data-$name" \
-        "$server_bin" >"$out" 2>"$work/$name.err" &
-    pid=$!
-    pids+=("$pid")
-    local port=""
-    for _ in $(seq 100); do
-        port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$out" | head -1)
+# wait_listening NAME PID: prints the port NAME (pid PID) announced with
+# "listening on http://127.0.0.1:PORT" on stdout, once /readyz answers.
+wait_listening() {
+    local name=$1 pid=$2 port=""
+    for _ in $(seq 300); do
+        port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$work/$name.out" | head -1)
         [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || { cat "$work/$name.err" >&2; log "$name died"; exit 1; }
+        kill -0 "$pid" 2>/dev/null || { cat "$work/$name.err" >&2; die "$name died"; }
         sleep 0.1
     done
-    [ -n "$port" ] || { log "$name did not print its port"; exit 1; }
+    [ -n "$port" ] || die "$name did not print its port"
     for _ in $(seq 100); do
         curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
         sleep 0.1
     done
-    url="ws://127.0.0.1:$port"
-    log "$name: pid $pid, $url"
+    echo "$port"
 }
 
-# scenario NAME ARGS...: one loadtest run, results in $results/NAME.json.
-scenario() {
-    local name=$1
-    shift
-    log "scenario $name: $*"
-    # A failing run (loss, divergence, errors) is reported, not fatal.
-    "$loadtest_bin" --quiet --label "$name" --json "$results/$name.json" "$@" \
-        >"$work/$name.txt" 2>"$work/$name.err" || log "scenario $name reported failures"
-    cat "$work/$name.txt" >&2
+# start_redis NAME: a Redis of its own; sets $redis_port and $redis_pid.
+start_redis() {
+    redis_port=$(free_port)
+    redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no \
+        >"$work/$1.out" 2>&1 &
+    redis_pid=$!
+    pids+=("$redis_pid")
+    for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return; sleep 0.1; done
+    die "$1 did not start"
 }
 
-start_instance i1; u1=$url; p1=$pid
-scenario a1 --url "$u1" --rooms 50 --clients-per-room 2 --edits-per-sec 5 \
-    --duration "$DURATION" --protocol yjs --server-pids "$p1" --redis-pid "$redis_pid"
+# start_postgres: a private cluster (its processes are pairprog's alone, so
+# their CPU can be counted); sets $pg_port and $pg_pid (the postmaster).
+start_postgres() {
+    pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+    [ -x "$pg_bin/initdb" ] || die "Postgres is not installed (bash scripts/install-deps.sh)"
+    pg_dir="$work/pg"
+    pg_port=$(free_port)
+    mkdir -p "$pg_dir" && chown postgres "$pg_dir" 2>/dev/null || true
+    chmod 755 "$work"
+    as_postgres "$pg_bin/initdb" -D "$pg_dir" -U postgres -A trust >"$work/initdb.log" 2>&1 ||
+        { cat "$work/initdb.log" >&2; die "initdb failed"; }
+    as_postgres "$pg_bin/pg_ctl" -D "$pg_dir" -l "$pg_dir/log" -w \
+        -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" start >/dev/null ||
+        { cat "$pg_dir/log" >&2; die "Postgres did not start"; }
+    pg_pid=$(head -1 "$pg_dir/postmaster.pid")
+    psql -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE DATABASE pairprog" >/dev/null
+}
 
-start_instance i2; u2=$url; p2=$pid
-start_instance i3; u3=$url; p3=$pid
-three=(--url "$u1" --url "$u2" --url "$u3")
-all_pids="$p1,$p2,$p3"
-scenario a "${three[@]}" --rooms 50 --clients-per-room 2 --edits-per-sec 5 \
-    --duration "$DURATION" --protocol yjs --server-pids "$all_pids" --redis-pid "$redis_pid"
-scenario b "${three[@]}" --rooms 10 --clients-per-room 10 --edits-per-sec 2 \
-    --duration "$DURATION" --protocol yjs --server-pids "$all_pids" --redis-pid "$redis_pid"
-scenario c "${three[@]}" --rooms 1 --clients-per-room 100 --edits-per-sec 1 \
-    --duration "$DURATION" --protocol yjs --server-pids "$all_pids" --redis-pid "$redis_pid"
-scenario m "${three[@]}" --rooms 20 --clients-per-room 4 --edits-per-sec 2 \
-    --duration "$DURATION" --protocol mixed --awareness --server-pids "$all_pids" --redis-pid "$redis_pid"
-scenario d "${three[@]}" --rooms 50 --clients-per-room 4 --edits-per-sec 0.25 --ramp \
-    --ramp-factor 1.5 --step 10s --ramp-p99-ms 50 --duration "$RAMP_BUDGET" \
-    --protocol yjs --server-pids "$all_pids" --redis-pid "$redis_pid"
+# --- groups -----------------------------------------------------------------
+# G_URLS (space separated), G_PIDS (comma separated), G_REDIS, G_DB, G_PROTO
+declare -A G_URLS G_PIDS G_REDIS G_DB
 
-# (e) on an instance of its own, so earlier rooms do not blur the figure.
-for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-pids=()
-start_instance idle
-scenario e --url "$url" --idle "$IDLE_CONNS" --rooms 100 --pid "$pid"
-fi
+pairprog_instance() { # NAME: sets $url $pid
+    HOST=127.0.0.1 PORT=0 \
+        DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/pairprog" \
+        REDIS_URL="redis://127.0.0.1:${G_REDIS_PORT[pairprog]}" \
+        PAIRPROG__REDIS__PREFIX=bench \
+        PAIRPROG__LOG__LEVEL=warn \
+        PAIRPROG__SERVER__DRAIN_SECS=0 \
+        PAIRPROG__LIMITS__ROOMS_PER_MINUTE=1000000 \
+        PAIRPROG__LIMITS__MSGS_PER_SEC=100000 \
+        PAIRPROG__LIMITS__MSG_BURST=100000 \
+        PAIRPROG__STORE__DATA_DIR="$work/data-$1" \
+        "$server_bin" >"$work/$1.out" 2>"$work/$1.err" &
+    pid=$!
+    pids+=("$pid")
+    url="ws://127.0.0.1:$(wait_listening "$1" "$pid")"
+}
 
-# --- report -------------------------------------------------------------
-if [ -z "${BENCH_RENDER_ONLY:-}" ]; then
+hocuspocus_instance() { # NAME: sets $url $pid
+    node "$peers/hocuspocus.mjs" --port 0 --name "$1" \
+        --redis "redis://127.0.0.1:${G_REDIS_PORT[hocuspocus]}" --prefix hocuspocus-bench \
+        >"$work/$1.out" 2>"$work/$1.err" &
+    pid=$!
+    pids+=("$pid")
+    url="ws://127.0.0.1:$(wait_listening "$1" "$pid")"
+}
+
+ywebsocket_instance() { # NAME: sets $url $pid
+    node "$peers/y-websocket.mjs" --port 0 >"$work/$1.out" 2>"$work/$1.err" &
+    pid=$!
+    pids+=("$pid")
+    url="ws://127.0.0.1:$(wait_listening "$1" "$pid")"
+}
+
+declare -A G_REDIS_PORT G_COUNT=([pairprog]=3 [hocuspocus]=2 [ywebsocket]=1)
+declare -A G_PROTO=([pairprog]=yjs [hocuspocus]=hocuspocus [ywebsocket]=yjs)
+
+# start_servers GROUP: (re)starts the group's server processes.
+start_servers() {
+    local g=$1 urls=() ps=() i
+    for i in $(seq "${G_COUNT[$g]}"); do
+        "${g}_instance" "$g$i"
+        urls+=("$url")
+        ps+=("$pid")
+    done
+    G_URLS[$g]="${urls[*]}"
+    G_PIDS[$g]=$(IFS=,; echo "${ps[*]}")
+    log "$g: ${G_URLS[$g]} (pids ${G_PIDS[$g]})"
+}
+
+stop_servers() {
+    local p
+    for p in ${G_PIDS[$1]//,/ }; do kill "$p" 2>/dev/null || true; done
+    for p in ${G_PIDS[$1]//,/ }; do wait "$p" 2>/dev/null || true; done
+}
+
+start_group() {
+    local g=$1
+    G_REDIS[$g]="" G_DB[$g]=""
+    if [ "$g" != ywebsocket ]; then
+        start_redis "redis-$g"
+        G_REDIS[$g]=$redis_pid G_REDIS_PORT[$g]=$redis_port
+    fi
+    if [ "$g" = pairprog ]; then
+        start_postgres
+        G_DB[$g]=$pg_pid
+    fi
+    start_servers "$g"
+}
+
+# --- runs -------------------------------------------------------------------
+
+# load GROUP LABEL ARGS...: one loadtest run against GROUP's instances,
+# results in $results/LABEL.json. A failing run (loss, divergence, errors)
+# is reported, not fatal.
+load() {
+    local g=$1 label=$2 u
+    shift 2
+    local args=(--quiet --label "$label" --json "$results/$label.json" --protocol "${G_PROTO[$g]}"
+        --server-pids "${G_PIDS[$g]}")
+    for u in ${G_URLS[$g]}; do args+=(--url "$u"); done
+    [ -z "${G_REDIS[$g]}" ] || args+=(--redis-pid "${G_REDIS[$g]}")
+    [ -z "${G_DB[$g]}" ] || args+=(--db-pid "${G_DB[$g]}")
+    log "$label: $*"
+    "$loadtest_bin" "${args[@]}" "$@" >"$work/$label.txt" 2>"$work/$label.err" ||
+        log "$label reported failures (see below)"
+    grep -E '^(latency|idle|ramp by|lost|rooms:|connections|server cpu|result)' "$work/$label.txt" |
+        sed 's/^/    /' >&2 || true
+}
+
+# Steady scenarios; clients of a room alternate over the group's instances.
+scenario_pairs() { load "$1" "pairs-$1-r$2" --rooms 50 --clients-per-room 2 --edits-per-sec 5 --duration "$DURATION"; }
+scenario_team() { load "$1" "team-$1-r$2" --rooms 10 --clients-per-room 10 --edits-per-sec 2 --duration "$DURATION"; }
+scenario_crowd() { load "$1" "crowd-$1-r$2" --rooms 1 --clients-per-room 100 --edits-per-sec 1 --duration "$DURATION"; }
+
+# pairprog only: the pairs on one instance, and Yjs (with awareness) and
+# JSON clients mixed.
+scenario_extras() {
+    [ -n "${G_PIDS[pairprog]:-}" ] || return 0
+    local first=${G_URLS[pairprog]%% *} pid1=${G_PIDS[pairprog]%%,*} all_urls=${G_URLS[pairprog]} all_pids=${G_PIDS[pairprog]}
+    G_URLS[pairprog]=$first G_PIDS[pairprog]=$pid1
+    load pairprog "pairs1-pairprog-r1" --rooms 50 --clients-per-room 2 --edits-per-sec 5 --duration "$DURATION"
+    G_URLS[pairprog]=$all_urls G_PIDS[pairprog]=$all_pids
+    G_PROTO[pairprog]=mixed
+    load pairprog "mixed-pairprog-r1" --rooms 20 --clients-per-room 4 --edits-per-sec 2 --awareness --duration "$DURATION"
+    G_PROTO[pairprog]=yjs
+}
+
+# Capacity: rooms x 2 clients x 5 edits/s, rooms x1.4 per step, until p99
+# passes 50 ms or an edit goes missing.
+scenario_ramp() {
+    load "$1" "ramp-$1" --rooms 20 --clients-per-room 2 --edits-per-sec 5 --ramp --ramp-by rooms \
+        --ramp-factor 1.4 --step "$RAMP_STEP" --ramp-p99-ms 50 --duration "$RAMP_BUDGET"
+}
+
+# Idle connections, on freshly started servers so earlier rooms do not
+# blur memory or upkeep.
+scenario_idle() {
+    stop_servers "$1"
+    start_servers "$1"
+    load "$1" "idle-$1" --idle "$IDLE_CONNS" --rooms "$IDLE_ROOMS" --idle-hold "$IDLE_HOLD"
+}
+
+# The groups in round R's order: reversed every other round, so no server
+# always runs right after the same one.
+round_order() {
+    local order=($SERVERS)
+    if (($1 % 2 == 0)); then
+        local rev=() i
+        for ((i = ${#order[@]} - 1; i >= 0; i--)); do rev+=("${order[i]}"); done
+        order=("${rev[@]}")
+    fi
+    echo "${order[@]}"
+}
+
+ensure_peers() {
+    command -v node >/dev/null || die "node is not installed (the peers run on Node 20)"
+    if [ ! -f "$peers/node_modules/.package-lock.json" ] ||
+        [ "$peers/package-lock.json" -nt "$peers/node_modules/.package-lock.json" ]; then
+        log "installing the peers (npm ci in bench/peers)"
+        (cd "$peers" && npm ci --omit=optional --no-audit --no-fund --loglevel=error)
+    fi
+}
+
+measure() {
+    rm -rf "$results" && mkdir -p "$results/sections"
+    work=$(mktemp -d /tmp/pairprog-bench.XXXXXX)
+    command -v redis-server >/dev/null || die "redis-server is not installed (bash scripts/install-deps.sh)"
+    [[ " $SERVERS " != *" hocuspocus "* && " $SERVERS " != *" ywebsocket "* ]] || ensure_peers
+    log "building release binaries"
+    cargo build --release -q -p pairprog -p loadtest
+    server_bin="$target_dir/release/pairprog"
+    loadtest_bin="$target_dir/release/loadtest"
+    # Thousands of sockets on each side (children inherit the limit).
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge 10000 ] || log "warning: ulimit -n is $(ulimit -n)"
+
+    local g r s
+    for g in $SERVERS; do start_group "$g"; done
+    for r in $(seq "$ROUNDS"); do
+        for s in pairs team crowd; do
+            wants "$s" || continue
+            for g in $(round_order "$r"); do "scenario_$s" "$g" "$r"; done
+        done
+        if [ "$r" = 1 ] && wants extras; then scenario_extras; fi
+    done
+    if wants ramp; then for g in $SERVERS; do scenario_ramp "$g"; done; fi
+    if wants idle; then for g in $SERVERS; do scenario_idle "$g"; done; fi
+
+    local commit
     commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-    git diff --quiet HEAD -- src Cargo.toml 2>/dev/null || commit="$commit (server sources modified)"
-    printf '%s\n%s\n%s\n' "$commit" "$DURATION" "$(date -u +%Y-%m-%d)" >"$results/meta"
-fi
-{ read -r commit; read -r DURATION; read -r run_date; } <"$results/meta"
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-mem_gib=$(awk '/^MemTotal:/{printf "%.1f", $2/1048576}' /proc/meminfo)
-mkdir -p "$(dirname "$OUT")"
-python3 - "$results" "$OUT" "$run_date" "$(nproc)" "$mem_gib" "$cpu_model" "$commit" "$DURATION" <<'PY'
-import json, os, sys
-
-work, out, date, nproc, mem, cpu, commit, duration = sys.argv[1:9]
-
-def load(name):
-    p = os.path.join(work, name + ".json")
-    try:
-        with open(p) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-def ms(x):
-    return f"{x:.2f}" if x < 10 else f"{x:.1f}"
-
-def clean(r):
-    return (r["lost_deliveries"] == 0 and r["rooms_diverged"] == 0
-            and r["rooms_missing_edits"] == 0 and r["rooms_duplicated_edits"] == 0
-            and r["connect_failures"] == 0 and r["disconnects"] == 0
-            and r["protocol_errors"] == 0)
-
-rows, verdicts = [], []
-
-def other(r):
-    o = r.get("other_cpu_pct")
-    return "" if o is None else f"{o:.0f}%"
-
-def steady(name, title, p99_target=None, cpu_target=None):
-    r = load(name)
-    if r is None:
-        rows.append(f"| {title} | did not run | | | | | | | | | |")
-        verdicts.append((title, "missed", "the run produced no results"))
-        return
-    l = r["latency"]
-    cpu = r.get("server_cpu_secs_per_1000_deliveries")
-    rows.append(
-        f"| {title} | {r['edits_per_sec']:.0f} | {r['deliveries_per_sec']:.0f} | "
-        f"{ms(l['p50_ms'])} | {ms(l['p90_ms'])} | {ms(l['p99_ms'])} | {ms(l['p999_ms'])} | "
-        f"{ms(l['max_ms'])} | {r['lost_deliveries']} / {r['rooms_diverged']} | "
-        f"{'' if cpu is None else f'{cpu:.3f}'} | {other(r)} |")
-    checks, ok = [], True
-    if p99_target is None:
-        checks.append(f"p99 {ms(l['p99_ms'])} ms" + ("" if cpu is None else f", {cpu:.3f} CPU-s per 1,000 deliveries"))
-    if p99_target is not None:
-        good = l["p99_ms"] < p99_target and l["count"] > 0
-        ok &= good
-        checks.append(f"p99 {ms(l['p99_ms'])} ms {'<' if good else '>='} {p99_target} ms")
-    if cpu_target is not None:
-        good = cpu is not None and cpu < cpu_target
-        ok &= good
-        checks.append(f"{'n/a' if cpu is None else f'{cpu:.3f}'} CPU-s per 1,000 deliveries "
-                      f"{'<' if good else 'not <'} {cpu_target}")
-    good = clean(r)
-    ok &= good
-    checks.append("no lost edits, no diverged rooms, no errors" if good else
-                  f"{r['lost_deliveries']} lost deliveries, {r['rooms_diverged']} diverged rooms, "
-                  f"{r['rooms_missing_edits']} rooms missing edits, {r['connect_failures']} connect failures, "
-                  f"{r['disconnects']} drops, {r['protocol_errors']} protocol errors")
-    if (r.get("other_cpu_pct") or 0) > 25:
-        checks.append(f"other processes used {r['other_cpu_pct']:.0f}% of a core meanwhile")
-    if r.get("loadtest_cpu_pct", 0) > 90:
-        checks.append(f"loadtest used {r['loadtest_cpu_pct']:.0f}% of a core: figures may be capped by it")
-    has_target = p99_target is not None or cpu_target is not None
-    verdict = ("met" if ok else "missed") if has_target else ("no target" if ok else "failed")
-    verdicts.append((title, verdict, "; ".join(checks)))
-
-steady("a1", "(a) 50 rooms x 2 clients x 5 edits/s, one instance (comparison)")
-steady("a", "(a) 50 rooms x 2 clients x 5 edits/s, three instances, pairs split", 2, 0.15)
-steady("b", "(b) 10 rooms x 10 clients x 2 edits/s, three instances", 3)
-steady("c", "(c) 1 room x 100 clients x 1 edit/s, three instances", 20)
-steady("m", "(extra) 20 rooms x 4 clients x 2 edits/s, Yjs (with awareness) and JSON mixed")
-
-d = load("d")
-ramp_lines = []
-if d and d.get("ramp"):
-    rp = d["ramp"]
-    for s in rp["steps"]:
-        ramp_lines.append(
-            f"| {s['target_edits_per_sec']:.0f} | {s['edits_per_sec']:.0f} | {s['deliveries_per_sec']:.0f} | "
-            f"{ms(s['latency']['p50_ms'])} | {ms(s['latency']['p99_ms'])} | {ms(s['latency']['max_ms'])} | "
-            f"{s['loadtest_cpu_pct']:.0f}% |")
-    good = clean(d)
-    verdicts.append(("(d) ramp", "reported",
-                     f"highest sustained {rp['max_sustained_edits_per_sec']:.0f} edits/s with p99 <= "
-                     f"{rp['p99_limit_ms']:.0f} ms (stopped: {rp['stopped_because']}); "
-                     + ("no lost edits, no diverged rooms" if good else
-                        f"{d['lost_deliveries']} lost deliveries, {d['rooms_diverged']} diverged rooms")))
-else:
-    verdicts.append(("(d) ramp", "missed", "the run produced no results"))
-
-e = load("e")
-if e and e.get("idle"):
-    i = e["idle"]
-    good = i["kib_per_connection"] < 10 and i["connected"] == i["requested"]
-    verdicts.append(("(e) idle connections", "met" if good else "missed",
-                     f"{i['connected']}/{i['requested']} connected over {i['rooms']} rooms; server RSS "
-                     f"{i['rss_before_kib']/1024:.1f} MiB -> {i['rss_after_kib']/1024:.1f} MiB = "
-                     f"{i['kib_per_connection']:.2f} KiB per connection (target < 10 KiB)"))
-else:
-    verdicts.append(("(e) idle connections", "missed", "the run produced no results"))
-
-with open(out, "w") as f:
-    w = f.write
-    w("# Benchmarks\n\n")
-    w("Produced by `scripts/bench.sh` (`make bench`); do not edit by hand, re-run it.\n\n")
-    w(f"- date: {date}\n- machine: {nproc} CPU cores ({cpu}), {mem} GiB memory; "
-      "the load generator, every server instance, Postgres and Redis share it\n")
-    w(f"- commit: {commit}\n- mode: scaled (Postgres + Redis), instances on loopback ports, release build\n")
-    w(f"- each steady scenario types for {duration}; Yjs clients unless said otherwise\n\n")
-    w("Latency is from the moment a client sends an edit to the moment another client of the "
-      "room sees it, measured for every (edit, receiver) pair in one process with one monotonic clock. "
-      "CPU is the servers' (all instances) plus Redis's user+system time during the run "
-      "and drain, per 1,000 deliveries. Lost = expected deliveries never seen; diverged = rooms whose "
-      "clients' texts or stored text (`GET /api/rooms/{id}`) differ at the end. \"Other load\" is the CPU "
-      "that processes other than the loadtest, the instances and Redis (Postgres, anything else running) "
-      "used meanwhile, in % of one core: on a 2-core machine it competes with the servers directly.\n\n")
-    w("## Targets\n\n| scenario | verdict | figures |\n|---|---|---|\n")
-    for t, v, c in verdicts:
-        w(f"| {t} | **{v}** | {c} |\n")
-    w("\n## Steady scenarios\n\n")
-    w("| scenario | edits/s | deliveries/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | lost / diverged | CPU-s per 1k deliveries | other load |\n")
-    w("|---|---|---|---|---|---|---|---|---|---|---|\n")
-    for r in rows:
-        w(r + "\n")
-    if ramp_lines:
-        w("\n## (d) Ramp: 50 rooms x 4 clients, three instances, from 50 edits/s, x1.5 per 10 s step\n\n")
-        w("| target edits/s | sent edits/s | deliveries/s | p50 ms | p99 ms | max ms | loadtest CPU |\n")
-        w("|---|---|---|---|---|---|---|\n")
-        for r in ramp_lines:
-            w(r + "\n")
-    w("\n## Reproduce\n\n```\nmake bench            # or scripts/bench.sh; BENCH_DURATION=10s for a quicker pass\n"
-      "cargo run --release -p loadtest -- --url ws://127.0.0.1:8001 --url ws://127.0.0.1:8002 \\\n"
-      "    --rooms 50 --clients-per-room 2 --edits-per-sec 5 --duration 20s --protocol yjs\n```\n")
-print(out)
+    git diff --quiet HEAD -- src Cargo.toml loadtest bench 2>/dev/null || commit="$commit (with local changes)"
+    python3 - "$results/meta.json" "$commit" "$DURATION" "$ROUNDS" "$RAMP_STEP" "$IDLE_HOLD" \
+        "$(node --version 2>/dev/null || echo none)" "$( [ -n "$pg_bin" ] && "$pg_bin/postgres" --version 2>/dev/null || echo none)" \
+        "$(redis-server --version | sed 's/ sha=.*//')" <<'PY'
+import datetime, json, sys
+out, commit, duration, rounds, ramp_step, idle_hold, node, pg, redis = sys.argv[1:10]
+json.dump({"commit": commit, "duration": duration, "rounds": int(rounds), "ramp_step": ramp_step,
+           "idle_hold": idle_hold, "node": node, "postgres": pg, "redis": redis,
+           "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")},
+          open(out, "w"), indent=1)
 PY
-log "wrote $OUT"
+}
+
+main() {
+    if [ -z "${BENCH_RENDER_ONLY:-}" ]; then measure; fi
+    [ -f "$results/meta.json" ] || die "no results in $results (run without BENCH_RENDER_ONLY first)"
+    local readme=()
+    [ -n "${BENCH_OUT:-}" ] || readme=(--readme "$root/README.md")
+    python3 "$root/bench/render.py" "$results" "$OUT" "${readme[@]}"
+    log "wrote $OUT"
+}
+
+main

@@ -13,6 +13,20 @@ pub enum Protocol {
     Json,
     /// alternate: even client indexes Yjs, odd ones JSON
     Mixed,
+    /// Yjs in Hocuspocus's framing (document name = room id, token auth),
+    /// to measure a Hocuspocus server with the same clients
+    Hocuspocus,
+}
+
+/// What a ramp raises each step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RampBy {
+    /// every client's rate, in the same rooms
+    Rate,
+    /// the number of rooms (with `--clients-per-room` each), at the same
+    /// per-client rate
+    Rooms,
 }
 
 /// Simulated collaborators typing into pairprog rooms; measures edit
@@ -64,11 +78,24 @@ pub struct Args {
     #[arg(long)]
     pub redis_pid: Option<u32>,
 
-    /// Ramp mode: raise the per-client rate by `--ramp-factor` every
-    /// `--step` until p99 exceeds `--ramp-p99-ms`; report the highest rate
-    /// sustained below it. `--duration` bounds the whole ramp.
+    /// Database process id (Postgres's postmaster), counted with its
+    /// children (the backends) in the servers' CPU time.
+    #[arg(long)]
+    pub db_pid: Option<u32>,
+
+    /// Ramp mode: raise the load by `--ramp-factor` every `--step` until
+    /// p99 exceeds `--ramp-p99-ms` or an edit goes missing; report the
+    /// highest rate sustained. `--duration` bounds the whole ramp.
     #[arg(long)]
     pub ramp: bool,
+
+    /// What the ramp raises.
+    #[arg(long, value_enum, default_value_t = RampBy::Rate)]
+    pub ramp_by: RampBy,
+
+    /// Upper bound on rooms for `--ramp-by rooms`.
+    #[arg(long, default_value_t = 2000)]
+    pub ramp_max_rooms: usize,
 
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub step: Duration,
@@ -84,9 +111,15 @@ pub struct Args {
     #[arg(long)]
     pub idle: Option<usize>,
 
-    /// Server process to measure in idle mode.
+    /// Server process to measure in idle mode (default: `--server-pids`,
+    /// their memory added up).
     #[arg(long)]
     pub pid: Option<u32>,
+
+    /// Idle mode: how long to measure the CPU the servers (and Redis and
+    /// the database) use for the idle connections, once all are open.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub idle_hold: Duration,
 
     /// Yjs clients also send an awareness (cursor) update after each edit,
     /// as a browser editor does.
@@ -168,5 +201,29 @@ mod tests {
         assert_eq!(a.protocol, Protocol::Mixed);
         assert_eq!(a.server_pids, vec![1, 2]);
         assert_eq!(a.duration, Duration::from_secs(30));
+        assert_eq!(a.ramp_by, RampBy::Rate);
+    }
+
+    #[test]
+    fn the_bench_command_lines_parse() {
+        let a = Args::try_parse_from([
+            "loadtest",
+            "--url",
+            "ws://127.0.0.1:9001",
+            "--protocol",
+            "hocuspocus",
+            "--ramp",
+            "--ramp-by",
+            "rooms",
+            "--db-pid",
+            "7",
+            "--idle-hold",
+            "5s",
+        ])
+        .unwrap();
+        assert_eq!(a.protocol, Protocol::Hocuspocus);
+        assert_eq!(a.ramp_by, RampBy::Rooms);
+        assert_eq!(a.db_pid, Some(7));
+        assert_eq!(a.idle_hold, Duration::from_secs(5));
     }
 }

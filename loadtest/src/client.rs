@@ -16,6 +16,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::framing::{Framing, Inbound};
 use crate::json_text::JsonText;
 use crate::marker::{self, MAX_MARKER_LEN, Marker};
 use crate::stats::{Delivery, EditLog, Recorder};
@@ -39,6 +40,8 @@ pub enum Phase {
 pub enum Kind {
     Yjs,
     Json,
+    /// Yjs in Hocuspocus's framing (document name = room id).
+    Hocuspocus,
 }
 
 #[derive(Clone, Debug)]
@@ -88,7 +91,7 @@ pub struct Outcome {
 }
 
 enum Doc {
-    Yjs(YjsPeer),
+    Yjs(YjsPeer, Framing),
     Json(JsonText),
 }
 
@@ -133,11 +136,12 @@ pub async fn run_client(
 }
 
 async fn connect(spec: &ClientSpec, shared: &Shared) -> anyhow::Result<Ws> {
-    let path = match spec.kind {
-        Kind::Yjs => "yjs",
-        Kind::Json => "ws",
+    let url = match spec.kind {
+        Kind::Yjs => format!("{}/yjs/{}", spec.ws_base, spec.room_id),
+        Kind::Json => format!("{}/ws/{}", spec.ws_base, spec.room_id),
+        // One socket could carry many documents; the name is in each message.
+        Kind::Hocuspocus => format!("{}/", spec.ws_base),
     };
-    let url = format!("{}/{}/{}", spec.ws_base, path, spec.room_id);
     let _permit = shared.connect_limit.acquire().await?;
     let (ws, _) = timeout(
         CONNECT_TIMEOUT,
@@ -160,21 +164,37 @@ async fn open(spec: &ClientSpec, shared: &Shared) -> anyhow::Result<(Ws, Doc)> {
     let mut ws = connect(spec, shared).await?;
     let deadline = Instant::now() + CONNECT_TIMEOUT;
     match spec.kind {
-        Kind::Yjs => {
+        Kind::Yjs | Kind::Hocuspocus => {
+            let framing = match spec.kind {
+                Kind::Hocuspocus => Framing::Hocuspocus {
+                    doc: spec.room_id.clone(),
+                },
+                _ => Framing::Bare,
+            };
             let mut peer = YjsPeer::new();
-            ws.send(Message::binary(peer.hello())).await?;
+            // As @hocuspocus/provider does: the token, then step 1 at once
+            // (the server queues it until the token is accepted).
+            if let Some(auth) = framing.opening("loadtest") {
+                ws.send(Message::binary(auth)).await?;
+            }
+            ws.send(Message::binary(framing.wrap(peer.hello()))).await?;
             let mut replies = Vec::new();
             while !peer.synced() {
                 let msg = timeout_at(deadline, ws.next()).await?;
                 if let Message::Binary(b) = msg {
-                    peer.handle(&b, &mut replies)?;
+                    match framing.unwrap(&b)? {
+                        Inbound::Yjs(m) => peer.handle(&m, &mut replies)?,
+                        Inbound::Denied(why) => anyhow::bail!("permission denied: {why}"),
+                        Inbound::Closed(why) => anyhow::bail!("closed by the server: {why}"),
+                        Inbound::Authenticated(_) | Inbound::Ignored => {}
+                    }
                     for r in replies.drain(..) {
-                        ws.send(Message::binary(r)).await?;
+                        ws.send(Message::binary(framing.wrap(r))).await?;
                     }
                 }
             }
             peer.take_inserted(|_| {});
-            Ok((ws, Doc::Yjs(peer)))
+            Ok((ws, Doc::Yjs(peer, framing)))
         }
         Kind::Json => loop {
             let msg = timeout_at(deadline, ws.next()).await?;
@@ -263,14 +283,27 @@ async fn drive(
                 };
                 found.clear();
                 match (&mut doc, msg) {
-                    (Doc::Yjs(peer), Message::Binary(b)) => {
-                        if let Err(e) = peer.handle(&b, &mut replies) {
-                            shared.counters.protocol_errors.fetch_add(1, Ordering::Relaxed);
-                            eprintln!("client {}: {e}", spec.id);
+                    (Doc::Yjs(peer, framing), Message::Binary(b)) => {
+                        match framing.unwrap(&b) {
+                            Ok(Inbound::Yjs(m)) => {
+                                if let Err(e) = peer.handle(&m, &mut replies) {
+                                    shared.counters.protocol_errors.fetch_add(1, Ordering::Relaxed);
+                                    eprintln!("client {}: {e}", spec.id);
+                                }
+                            }
+                            Ok(Inbound::Closed(why)) | Ok(Inbound::Denied(why)) => {
+                                shared.counters.disconnects.fetch_add(1, Ordering::Relaxed);
+                                anyhow::bail!("server closed the document: {why}");
+                            }
+                            Ok(Inbound::Authenticated(_) | Inbound::Ignored) => {}
+                            Err(e) => {
+                                shared.counters.protocol_errors.fetch_add(1, Ordering::Relaxed);
+                                eprintln!("client {}: {e}", spec.id);
+                            }
                         }
                         peer.take_inserted(|s| marker::scan(s, |m| found.push(m)));
                         for r in replies.drain(..) {
-                            ws.feed(Message::binary(r)).await?;
+                            ws.feed(Message::binary(framing.wrap(r))).await?;
                         }
                         ws.flush().await?;
                     }
@@ -317,12 +350,13 @@ async fn drive(
                 let jitter = rng.random_range(0.5..1.5);
                 next_edit = Some(edit_at + Duration::from_micros((gap * jitter) as u64));
                 let msg = match &mut doc {
-                    Doc::Yjs(peer) => {
+                    Doc::Yjs(peer, framing) => {
                         let edit = typist.next_edit(None, None);
-                        let frame = Message::binary(peer.type_edit(&edit));
+                        let frame = Message::binary(framing.wrap(peer.type_edit(&edit)));
                         if shared.awareness {
                             // after the edit below, as an editor would
-                            pending_awareness = Some(Message::binary(peer.awareness_frame(&format!("bot-{}", spec.id))));
+                            let a = peer.awareness_frame(&format!("bot-{}", spec.id));
+                            pending_awareness = Some(Message::binary(framing.wrap(a)));
                         }
                         frame
                     }
@@ -350,7 +384,7 @@ async fn drive(
     }
 
     let text = match doc {
-        Doc::Yjs(peer) => peer.text(),
+        Doc::Yjs(peer, _) => peer.text(),
         Doc::Json(j) => j.into_text(),
     };
     // Anything present now but never noticed on arrival still counts as

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use loadtest::cli::Args;
-use loadtest::{procstat, run};
+use loadtest::{idle, procstat, run};
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async {
         match args.idle {
-            Some(n) => run::idle(&args, n).await,
+            Some(n) => idle::idle(&args, n).await,
             None => run::run(&args).await,
         }
     });

@@ -10,12 +10,70 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
 /// utime + stime (fields 14 and 15) from a /proc/PID/stat line; the command
 /// name in parentheses may itself hold spaces or parentheses.
 pub fn parse_stat_cpu_ticks(stat: &str) -> Option<u64> {
+    parse_stat(stat).map(|s| s.own_ticks)
+}
+
+/// The fields of a /proc/PID/stat line we use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stat {
+    pub ppid: u32,
+    /// utime + stime.
+    pub own_ticks: u64,
+    /// cutime + cstime: children that exited and were waited for.
+    pub reaped_children_ticks: u64,
+}
+
+pub fn parse_stat(stat: &str) -> Option<Stat> {
     let after = &stat[stat.rfind(')')? + 1..];
     let f: Vec<&str> = after.split_whitespace().collect();
     // after ')' the first field is field 3 (state)
-    let utime: u64 = f.get(11)?.parse().ok()?;
-    let stime: u64 = f.get(12)?.parse().ok()?;
-    Some(utime + stime)
+    let n = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
+    Some(Stat {
+        ppid: u32::try_from(n(1)?).ok()?,
+        own_ticks: n(11)? + n(12)?,
+        reaped_children_ticks: n(13).unwrap_or(0) + n(14).unwrap_or(0),
+    })
+}
+
+/// CPU seconds of `pid` and every process below it, including children
+/// that already exited (Postgres forks a backend per connection).
+pub fn tree_cpu_seconds(pid: u32) -> Option<f64> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(p) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if let Some(s) = std::fs::read_to_string(format!("/proc/{p}/stat"))
+            .ok()
+            .and_then(|t| parse_stat(&t))
+        {
+            all.push((p, s));
+        }
+    }
+    tree_ticks(pid, &all).map(|t| t as f64 / clock_ticks())
+}
+
+/// Sums own and reaped-children ticks over `root` and its descendants in
+/// `procs` (pid, stat); `None` when `root` is not there.
+pub fn tree_ticks(root: u32, procs: &[(u32, Stat)]) -> Option<u64> {
+    procs.iter().find(|(p, _)| *p == root)?;
+    let mut total = 0;
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        for (p, s) in procs {
+            if *p == parent {
+                total += s.own_ticks + s.reaped_children_ticks;
+            }
+            if s.ppid == parent && *p != parent {
+                frontier.push(*p);
+            }
+        }
+    }
+    Some(total)
 }
 
 fn clock_ticks() -> f64 {
@@ -104,6 +162,32 @@ mod tests {
         let line = "1234 (my (odd) prog) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 1 0";
         assert_eq!(parse_stat_cpu_ticks(line), Some(300));
         assert_eq!(parse_stat_cpu_ticks("garbage"), None);
+    }
+
+    #[test]
+    fn a_process_tree_adds_up_live_and_reaped_children() {
+        let st = |ppid, own, reaped| Stat {
+            ppid,
+            own_ticks: own,
+            reaped_children_ticks: reaped,
+        };
+        // 10 is a postmaster with two backends (11, 12) and one grandchild
+        // (13); 20 is unrelated.
+        let procs = [
+            (1, st(0, 1000, 0)),
+            (10, st(1, 5, 40)),
+            (11, st(10, 7, 0)),
+            (12, st(10, 3, 0)),
+            (13, st(12, 2, 0)),
+            (20, st(1, 500, 0)),
+        ];
+        assert_eq!(tree_ticks(10, &procs), Some(5 + 40 + 7 + 3 + 2));
+        assert_eq!(tree_ticks(13, &procs), Some(2));
+        assert_eq!(tree_ticks(99, &procs), None);
+        let line = "1234 (post gres) S 77 2 3 4 5 6 7 8 9 10 250 50 30 20 20 0 1 0";
+        assert_eq!(parse_stat(line), Some(st(77, 300, 50)));
+        let me = std::process::id();
+        assert!(tree_cpu_seconds(me).unwrap() >= cpu_seconds(me).unwrap() - 0.01);
     }
 
     #[test]

@@ -43,7 +43,9 @@ pub struct Report {
     pub other_cpu_pct: Option<f64>,
     pub server_cpu_secs: Option<f64>,
     pub redis_cpu_secs: Option<f64>,
-    /// Servers (+ Redis) CPU seconds per 1,000 deliveries.
+    /// The database's processes (postmaster and backends).
+    pub db_cpu_secs: Option<f64>,
+    /// Servers (+ Redis + database) CPU seconds per 1,000 deliveries.
     pub server_cpu_secs_per_1000_deliveries: Option<f64>,
     pub ramp: Option<Ramp>,
     pub idle: Option<Idle>,
@@ -59,21 +61,31 @@ pub struct RoomFailure {
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Ramp {
+    /// What each step raised: `rate` or `rooms`.
+    pub by: String,
     pub p99_limit_ms: f64,
     pub steps: Vec<RampStep>,
     /// Highest total edits/s achieved (within 10% of the target) with p99
     /// at or under the limit.
     pub max_sustained_edits_per_sec: f64,
+    /// Rooms of that step.
+    pub max_sustained_rooms: usize,
     pub stopped_because: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RampStep {
+    pub rooms: usize,
     pub target_edits_per_sec: f64,
     pub edits_per_sec: f64,
     pub deliveries_per_sec: f64,
     pub latency: LatencySummary,
     pub loadtest_cpu_pct: f64,
+    /// Deliveries of edits sent more than a second before the step ended
+    /// that had not arrived by then (edits going missing).
+    pub overdue_deliveries: u64,
+    /// Connection failures, drops and protocol errors during the step.
+    pub errors: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -84,6 +96,12 @@ pub struct Idle {
     pub rss_before_kib: u64,
     pub rss_after_kib: u64,
     pub kib_per_connection: f64,
+    /// Seconds over which the idle CPU was measured.
+    pub hold_secs: f64,
+    /// Servers + Redis + database CPU while the connections sat idle, in %
+    /// of one core (`None` without `--server-pids`).
+    pub cpu_pct: Option<f64>,
+    pub cpu_pct_per_1000_connections: Option<f64>,
 }
 
 impl Report {
@@ -100,6 +118,12 @@ impl Report {
                 idle.rss_after_kib,
                 idle.kib_per_connection
             );
+            if let (Some(c), Some(k)) = (idle.cpu_pct, idle.cpu_pct_per_1000_connections) {
+                println!(
+                    "idle CPU over {:.0} s: {c:.2}% of one core = {k:.3}% per 1,000 connections",
+                    idle.hold_secs
+                );
+            }
         } else {
             println!(
                 "{} rooms x {} clients ({}), {} edits/s per client, {:.1} s typing, instances: {}",
@@ -141,19 +165,26 @@ impl Report {
         if let Some(r) = &self.ramp {
             for s in &r.steps {
                 println!(
-                    "  ramp step: target {:.0}/s  sent {:.0}/s  delivered {:.0}/s  p50 {:.3} p99 {:.3} max {:.3} ms  loadtest cpu {:.0}%",
+                    "  ramp step: {} rooms  target {:.0}/s  sent {:.0}/s  delivered {:.0}/s  p50 {:.3} p99 {:.3} max {:.3} ms  loadtest cpu {:.0}%  overdue {}  errors {}",
+                    s.rooms,
                     s.target_edits_per_sec,
                     s.edits_per_sec,
                     s.deliveries_per_sec,
                     s.latency.p50_ms,
                     s.latency.p99_ms,
                     s.latency.max_ms,
-                    s.loadtest_cpu_pct
+                    s.loadtest_cpu_pct,
+                    s.overdue_deliveries,
+                    s.errors
                 );
             }
             println!(
-                "ramp: highest sustained {:.0} edits/s with p99 <= {} ms (stopped: {})",
-                r.max_sustained_edits_per_sec, r.p99_limit_ms, r.stopped_because
+                "ramp by {}: highest sustained {:.0} edits/s ({} rooms) with p99 <= {} ms (stopped: {})",
+                r.by,
+                r.max_sustained_edits_per_sec,
+                r.max_sustained_rooms,
+                r.p99_limit_ms,
+                r.stopped_because
             );
         }
         println!(
@@ -167,6 +198,9 @@ impl Report {
             print!("server cpu {s:.2} s");
             if let Some(r) = self.redis_cpu_secs {
                 print!(" + redis {r:.2} s");
+            }
+            if let Some(d) = self.db_cpu_secs {
+                print!(" + database {d:.2} s");
             }
             if let Some(k) = self.server_cpu_secs_per_1000_deliveries {
                 print!(" = {k:.4} CPU-s per 1,000 deliveries");

@@ -88,6 +88,19 @@ impl EditLog {
         lock(&self.senders[client as usize]).clone()
     }
 
+    /// Deliveries still missing, over every sender, of the edits sent
+    /// before `before_ns` (each due at `receivers` others).
+    pub fn overdue(&self, before_ns: u64, receivers: u32) -> u64 {
+        self.senders
+            .iter()
+            .map(|s| {
+                let v = lock(s);
+                let due = v.partition_point(|e| e.at_ns < before_ns);
+                lost_deliveries(&v[..due], receivers)
+            })
+            .sum()
+    }
+
     /// Expected minus actual deliveries of this sender's edits.
     pub fn lost_for(&self, client: u32, receivers: u32) -> u64 {
         lost_deliveries(&lock(&self.senders[client as usize]), receivers)
@@ -262,6 +275,21 @@ mod tests {
         log.record_send(0, 1);
         log.deliver(Marker::new(0, 1), 0);
         assert_eq!(log.lost_for(0, 2), 3);
+    }
+
+    #[test]
+    fn overdue_counts_only_edits_sent_before_the_cutoff() {
+        let log = EditLog::new(Instant::now(), 2);
+        log.record_send(0, 0);
+        log.record_send(1, 0);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let cutoff = log.now_ns();
+        log.record_send(0, 1); // too recent to be due
+        log.deliver(Marker::new(1, 0), cutoff);
+        // client 0's first edit is due at 2 receivers, client 1's has one of 2
+        assert_eq!(log.overdue(cutoff, 2), 2 + 1);
+        assert_eq!(log.overdue(0, 2), 0);
+        assert_eq!(log.overdue(log.now_ns() + 1, 2), 2 + 1 + 2);
     }
 
     #[test]
