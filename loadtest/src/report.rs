@@ -84,6 +84,8 @@ pub struct RampStep {
     /// Deliveries of edits sent more than a second before the step ended
     /// that had not arrived by then (edits going missing).
     pub overdue_deliveries: u64,
+    /// How many of those the step tolerates (markers noticed late).
+    pub overdue_tolerated: u64,
     /// Connection failures, drops and protocol errors during the step.
     pub errors: u64,
 }
