@@ -66,16 +66,16 @@ pub async fn ramp(
         let target = rate * clients as f64;
         let mut step = measure_step(args, shared, target, receivers, progress).await;
         step.rooms = setup.rooms.len();
-        if !args.quiet {
-            eprintln!(
-                "ramp step: {} rooms, target {:.0}/s sent {:.0}/s p99 {:.3} ms, overdue {}, errors {}",
-                step.rooms,
-                step.target_edits_per_sec,
-                step.edits_per_sec,
-                step.latency.p99_ms,
-                step.overdue_deliveries,
-                step.errors
-            );
+        log_step(args, &step);
+        // On a shared machine one burst of other work can spoil a few
+        // seconds' p99: a step over the limit is measured once more, and
+        // only a second miss ends the ramp.
+        if step.latency.p99_ms > args.ramp_p99_ms {
+            step.remeasured = true;
+            ramp.steps.push(step.clone());
+            step = measure_step(args, shared, target, receivers, progress).await;
+            step.rooms = setup.rooms.len();
+            log_step(args, &step);
         }
         ramp.steps.push(step.clone());
         let next_rooms = match args.ramp_by {
@@ -140,6 +140,20 @@ fn overdue_tolerated(delivered: u64) -> u64 {
     ((delivered as f64 * OVERDUE_TOLERANCE) as u64).max(1)
 }
 
+fn log_step(args: &Args, step: &RampStep) {
+    if !args.quiet {
+        eprintln!(
+            "ramp step: {} rooms, target {:.0}/s sent {:.0}/s p99 {:.3} ms, overdue {}, errors {}",
+            step.rooms,
+            step.target_edits_per_sec,
+            step.edits_per_sec,
+            step.latency.p99_ms,
+            step.overdue_deliveries,
+            step.errors
+        );
+    }
+}
+
 /// Failures so far: what makes a step unclean.
 fn errors(shared: &Shared) -> u64 {
     let c = &shared.counters;
@@ -186,6 +200,7 @@ async fn measure_step(
         overdue_deliveries: shared.log.overdue(cutoff, receivers),
         overdue_tolerated: overdue_tolerated(shared.rec.delivered.load(Ordering::Relaxed)),
         errors: errors(shared) - errors0,
+        remeasured: false,
     }
 }
 
@@ -256,6 +271,7 @@ mod tests {
             overdue_deliveries: 0,
             overdue_tolerated: 1,
             errors: 0,
+            remeasured: false,
         }
     }
 

@@ -88,6 +88,9 @@ pub struct RampStep {
     pub overdue_tolerated: u64,
     /// Connection failures, drops and protocol errors during the step.
     pub errors: u64,
+    /// Its p99 was over the limit, so the same load was measured again
+    /// (the next step in the list).
+    pub remeasured: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
