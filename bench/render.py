@@ -46,11 +46,6 @@ def rounds(results, scen, group):
     return out
 
 
-def mean(xs):
-    xs = [x for x in xs if x is not None]
-    return sum(xs) / len(xs) if xs else None
-
-
 def ms(x):
     if x is None:
         return "—"
@@ -90,10 +85,14 @@ class Figures:
             for g, _ in GROUPS:
                 rs = rounds(results, scen, g)
                 if rs:
+                    # Other work on the machine only adds latency and CPU:
+                    # each server's figures come from its quietest round.
+                    r = min(rs, key=lambda r: r.get("other_cpu_pct") or 0.0)
                     self.steady[scen, g] = {
-                        "p50": mean(r["latency"]["p50_ms"] for r in rs),
-                        "p99": mean(r["latency"]["p99_ms"] for r in rs),
-                        "cpu": mean(cpu_ms(r) for r in rs),
+                        "p50": r["latency"]["p50_ms"],
+                        "p99": r["latency"]["p99_ms"],
+                        "cpu": cpu_ms(r),
+                        "label": r["label"],
                         "n": len(rs),
                     }
         self.ramp = {g: load(results, f"ramp-{g}") for g, _ in GROUPS}
@@ -316,7 +315,8 @@ def render(results, out, readme):
          f"- software: {meta['node']} for the peers (Hocuspocus 3.4.4, @y/websocket-server 0.1.0, yjs 13.6), "
          f"{meta['redis']}, {meta['postgres']}; pairprog release build\n",
          f"- steady scenarios type for {meta['duration']} each, {meta['rounds']} round(s), servers interleaved "
-         f"(order reversed every other round); figures are means over the rounds\n\n",
+         f"(order reversed every other round); the tables use each server's quietest round (the one in "
+         "which other processes used the least CPU), every round is listed under \"Every run\"\n\n",
          busy_note(f), "\n",
          "## Side by side\n\n", table, "\n",
          "Ratios below 1 favour pairprog in latency, CPU and memory rows; above 1 in the capacity row.\n\n",

@@ -14,16 +14,14 @@ use serde::Deserialize;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::framing::{Framing, Inbound};
+use crate::handshake::open;
 use crate::json_text::JsonText;
 use crate::marker::{self, MAX_MARKER_LEN, Marker};
 use crate::stats::{Delivery, EditLog, Recorder};
 use crate::typist::Typist;
 use crate::yjs::YjsPeer;
-
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Where the run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,17 +88,17 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
-enum Doc {
+pub(crate) enum Doc {
     Yjs(YjsPeer, Framing),
     Json(JsonText),
 }
 
 #[derive(Deserialize)]
-struct JsonIn {
+pub(crate) struct JsonIn {
     #[serde(rename = "type")]
-    kind: String,
+    pub(crate) kind: String,
     #[serde(default)]
-    code: Option<String>,
+    pub(crate) code: Option<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -112,7 +110,7 @@ struct JsonOut<'a> {
     cursor_position: usize,
 }
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub async fn run_client(
@@ -135,89 +133,26 @@ pub async fn run_client(
     }
 }
 
-async fn connect(spec: &ClientSpec, shared: &Shared) -> anyhow::Result<Ws> {
-    let url = match spec.kind {
-        Kind::Yjs => format!("{}/yjs/{}", spec.ws_base, spec.room_id),
-        Kind::Json => format!("{}/ws/{}", spec.ws_base, spec.room_id),
-        // One socket could carry many documents; the name is in each message.
-        Kind::Hocuspocus => format!("{}/", spec.ws_base),
-    };
-    let _permit = shared.connect_limit.acquire().await?;
-    let (ws, _) = timeout(
-        CONNECT_TIMEOUT,
-        // tungstenite zeroes its whole read buffer (128 KiB by default) on
-        // every read; frames here are small.
-        tokio_tungstenite::connect_async_with_config(
-            url.as_str(),
-            Some(WebSocketConfig::default().read_buffer_size(8 * 1024)),
-            true,
-        ),
-    )
-    .await
-    .map_err(|_| anyhow::anyhow!("connect {url}: timed out"))?
-    .map_err(|e| anyhow::anyhow!("connect {url}: {e}"))?;
-    Ok(ws)
-}
-
-/// Connects and completes the protocol's opening: Yjs sync, or JSON init.
-async fn open(spec: &ClientSpec, shared: &Shared) -> anyhow::Result<(Ws, Doc)> {
-    let mut ws = connect(spec, shared).await?;
-    let deadline = Instant::now() + CONNECT_TIMEOUT;
-    match spec.kind {
-        Kind::Yjs | Kind::Hocuspocus => {
-            let framing = match spec.kind {
-                Kind::Hocuspocus => Framing::Hocuspocus {
-                    doc: spec.room_id.clone(),
-                },
-                _ => Framing::Bare,
-            };
-            let mut peer = YjsPeer::new();
-            // As @hocuspocus/provider does: the token, then step 1 at once
-            // (the server queues it until the token is accepted).
-            if let Some(auth) = framing.opening("loadtest") {
-                ws.send(Message::binary(auth)).await?;
-            }
-            ws.send(Message::binary(framing.wrap(peer.hello()))).await?;
-            let mut replies = Vec::new();
-            while !peer.synced() {
-                let msg = timeout_at(deadline, ws.next()).await?;
-                if let Message::Binary(b) = msg {
-                    match framing.unwrap(&b)? {
-                        Inbound::Yjs(m) => peer.handle(&m, &mut replies)?,
-                        Inbound::Denied(why) => anyhow::bail!("permission denied: {why}"),
-                        Inbound::Closed(why) => anyhow::bail!("closed by the server: {why}"),
-                        Inbound::Authenticated(_) | Inbound::Ignored => {}
-                    }
-                    for r in replies.drain(..) {
-                        ws.send(Message::binary(framing.wrap(r))).await?;
-                    }
+/// Records the first sighting of each of `found` (others' markers) at `at_ns`.
+fn deliver(
+    spec: &ClientSpec,
+    shared: &Shared,
+    seen: &mut HashSet<u64>,
+    found: &mut Vec<Marker>,
+    at_ns: u64,
+) {
+    for m in found.drain(..) {
+        if m.client != spec.id && seen.insert(m.key()) {
+            match shared.log.deliver(m, at_ns) {
+                Delivery::Fresh(us) => shared.rec.record(spec.id as usize, us, at_ns),
+                Delivery::Unknown => {
+                    shared
+                        .counters
+                        .unknown_markers
+                        .fetch_add(1, Ordering::Relaxed);
                 }
             }
-            peer.take_inserted(|_| {});
-            Ok((ws, Doc::Yjs(peer, framing)))
         }
-        Kind::Json => loop {
-            let msg = timeout_at(deadline, ws.next()).await?;
-            if let Message::Text(t) = msg {
-                let m: JsonIn = serde_json::from_str(&t)?;
-                if m.kind == "init" {
-                    let code = m.code.unwrap_or_default();
-                    return Ok((ws, Doc::Json(JsonText::new(code))));
-                }
-            }
-        },
-    }
-}
-
-async fn timeout_at(
-    deadline: Instant,
-    next: impl Future<Output = Option<Result<Message, tokio_tungstenite::tungstenite::Error>>>,
-) -> anyhow::Result<Message> {
-    match tokio::time::timeout_at(deadline, next).await {
-        Err(_) => anyhow::bail!("no handshake from the server in time"),
-        Ok(None) => anyhow::bail!("closed during handshake"),
-        Ok(Some(Err(e))) => anyhow::bail!("during handshake: {e}"),
-        Ok(Some(Ok(m))) => Ok(m),
     }
 }
 
@@ -226,7 +161,7 @@ async fn drive(
     shared: &Shared,
     phase: &mut watch::Receiver<Phase>,
 ) -> anyhow::Result<String> {
-    let (mut ws, mut doc) = match open(spec, shared).await {
+    let (mut ws, mut doc, mut found, opened_at) = match open(spec, shared).await {
         Ok(x) => x,
         Err(e) => {
             shared
@@ -245,7 +180,7 @@ async fn drive(
     let mut rng = SmallRng::seed_from_u64(shared.seed.wrapping_add(u64::from(spec.id)));
     let mut seen: HashSet<u64> = HashSet::new();
     let mut replies = Vec::new();
-    let mut found: Vec<Marker> = Vec::new();
+    deliver(spec, shared, &mut seen, &mut found, opened_at);
     // The first edit comes at a random point of the first gap, so clients
     // do not type in lockstep.
     let mut next_edit: Option<Instant> = None;
@@ -334,16 +269,7 @@ async fn drive(
                     }
                     _ => {}
                 }
-                for m in found.drain(..) {
-                    if m.client != spec.id && seen.insert(m.key()) {
-                        match shared.log.deliver(m, at_ns) {
-                            Delivery::Fresh(us) => shared.rec.record(spec.id as usize, us, at_ns),
-                            Delivery::Unknown => {
-                                shared.counters.unknown_markers.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                    }
-                }
+                deliver(spec, shared, &mut seen, &mut found, at_ns);
             }
             _ = sleep_until(edit_at), if next_edit.is_some() => {
                 let gap = shared.gap_us.load(Ordering::Relaxed) as f64;

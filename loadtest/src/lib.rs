@@ -9,6 +9,7 @@
 //! - [`idle`]: what idle connections cost (memory, CPU).
 //! - [`progress`]: typing for a while, a progress line a second.
 //! - [`client`]: one simulated person over a WebSocket (any protocol).
+//! - [`handshake`]: connecting and the protocol's opening.
 //! - [`yjs`]: the y-websocket peer, sans-IO (a `yrs::Doc` and the handshake).
 //! - [`framing`]: y-protocols messages bare or in Hocuspocus's framing.
 //! - [`json_text`]: the JSON client's local text and its rebase, sans-IO.
@@ -28,6 +29,7 @@ pub mod client;
 pub mod converge;
 pub mod cpu;
 pub mod framing;
+pub mod handshake;
 pub mod idle;
 pub mod json_text;
 pub mod marker;
