@@ -317,7 +317,9 @@ def render(results, out, readme):
          f"- steady scenarios type for {meta['duration']} each, {meta['rounds']} round(s), servers interleaved "
          f"(order reversed every other round); the tables use each server's quietest round (the one in "
          "which other processes used the least CPU), every round is listed under \"Every run\"\n\n",
-         busy_note(f), "\n",
+         busy_note(f),
+         (f"Every process of the benchmark ran at nice {meta['nice']}, ahead of other work on the machine.\n"
+          if meta.get("nice") else ""), "\n",
          "## Side by side\n\n", table, "\n",
          "Ratios below 1 favour pairprog in latency, CPU and memory rows; above 1 in the capacity row.\n\n",
          "## Targets (issue 11)\n\n| target | measured | wanted | verdict |\n|---|---|---|---|\n"]
