@@ -86,13 +86,11 @@ class Figures:
                 rs = rounds(results, scen, g)
                 if rs:
                     # Other work on the machine only adds latency and CPU:
-                    # each server's figures come from its quietest round.
-                    r = min(rs, key=lambda r: r.get("other_cpu_pct") or 0.0)
+                    # each figure is the best of the server's rounds.
                     self.steady[scen, g] = {
-                        "p50": r["latency"]["p50_ms"],
-                        "p99": r["latency"]["p99_ms"],
-                        "cpu": cpu_ms(r),
-                        "label": r["label"],
+                        "p50": min(r["latency"]["p50_ms"] for r in rs),
+                        "p99": min(r["latency"]["p99_ms"] for r in rs),
+                        "cpu": min((c for c in (cpu_ms(r) for r in rs) if c is not None), default=None),
                         "n": len(rs),
                     }
         self.ramp = {g: load(results, f"ramp-{g}") for g, _ in GROUPS}
@@ -315,8 +313,9 @@ def render(results, out, readme):
          f"- software: {meta['node']} for the peers (Hocuspocus 3.4.4, @y/websocket-server 0.1.0, yjs 13.6), "
          f"{meta['redis']}, {meta['postgres']}; pairprog release build\n",
          f"- steady scenarios type for {meta['duration']} each, {meta['rounds']} round(s), servers interleaved "
-         f"(order reversed every other round); the tables use each server's quietest round (the one in "
-         "which other processes used the least CPU), every round is listed under \"Every run\"\n\n",
+         f"(order reversed every other round); each figure in the tables is the best of a server's "
+         "rounds (other work on the machine only ever adds latency and CPU); every round is listed "
+         "under \"Every run\"\n\n",
          busy_note(f),
          (f"Every process of the benchmark ran at nice {meta['nice']}, ahead of other work on the machine.\n"
           if meta.get("nice") else ""), "\n",
@@ -383,14 +382,16 @@ def update_readme(path, meta, f, table, tgt):
         print(f"{path}: no {begin} … {end} markers; left alone", file=sys.stderr)
         return
     met = sum(1 for t in tgt if t[3] == "met")
+    busy = busy_note(f)
+    busy = (busy.replace("**The machine was busy**", "Taken on a busy machine") + "\n") if "busy" in busy else ""
     body = (f"{begin}\n"
             f"Run of {meta['date']} on {machine(meta)}, everything on that one machine "
             "(servers, their Redis and Postgres, the load generator); CPU includes each server's "
             "Redis and Postgres. Full figures, method and the targets "
             f"({met} of {len(tgt)} met) are in [docs/benchmarks.md](docs/benchmarks.md).\n\n"
-            + table
+            + busy + table
             + "\nWhat to expect per core:\n\n" + per_core(f)
-            + "\nReproduce: `make bench` (about 14 minutes; `QUICK=1 make bench` for a short pass). It "
+            + "\nReproduce: `make bench` (about 12 minutes after the build; `QUICK=1 make bench` for a short pass). It "
             "needs Node 20+ (the peers are installed from npm with pinned versions in `bench/peers/`), "
             "Postgres and Redis binaries (`scripts/install-deps.sh`).\n"
             f"{end}")

@@ -12,7 +12,7 @@
 # Every scenario runs against every group, round by round, with the same
 # load generator (loadtest/, `--protocol hocuspocus` for Hocuspocus).
 #
-#   scripts/bench.sh                  full run (about 14 minutes after the build)
+#   scripts/bench.sh                  full run (about 12 minutes after the build)
 #   QUICK=1 scripts/bench.sh          a short pass (about 4 minutes) for development
 #   BENCH_SERVERS="pairprog hocuspocus" scripts/bench.sh   some groups only
 #   BENCH_SCENARIOS="pairs ramp" scripts/bench.sh          some scenarios only
