@@ -18,6 +18,7 @@
 #   BENCH_SCENARIOS="pairs ramp" scripts/bench.sh          some scenarios only
 #       (pairs team crowd extras ramp idle)
 #   BENCH_DURATION=5s BENCH_ROUNDS=1 ...   shorter steady scenarios, fewer rounds
+#   BENCH_KEEP_LOGS=1 ...                  keep the servers' and runs' logs (path printed)
 #   BENCH_NICE=0 ...                       do not run ahead of other work (default nice -5)
 #   BENCH_OUT=/tmp/b.md scripts/bench.sh   write the report elsewhere (README untouched)
 #   BENCH_RENDER_ONLY=1 scripts/bench.sh   re-render from the last run's results
@@ -68,7 +69,14 @@ cleanup() {
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     if [ -n "$pg_dir" ]; then as_postgres "$pg_bin/pg_ctl" -D "$pg_dir" -m immediate stop >/dev/null 2>&1 || true; fi
     if [ -n "$work" ]; then
-        if [ "$rc" -ne 0 ]; then log "failed (rc=$rc); logs kept in $work"; else rm -rf "$work"; fi
+        if [ "$rc" -ne 0 ]; then
+            log "failed (rc=$rc); logs kept in $work"
+        elif [ -n "${BENCH_KEEP_LOGS:-}" ]; then
+            rm -rf "$work/pg"
+            log "logs kept in $work"
+        else
+            rm -rf "$work"
+        fi
     fi
 }
 trap cleanup EXIT
@@ -140,6 +148,7 @@ pairprog_instance() { # NAME: sets $url $pid
         PAIRPROG__LOG__LEVEL=warn \
         PAIRPROG__SERVER__DRAIN_SECS=0 \
         PAIRPROG__LIMITS__ROOMS_PER_MINUTE=1000000 \
+        PAIRPROG__LIMITS__UNKNOWN_ROOMS_PER_MINUTE=${BENCH_UNKNOWN_LIMIT:-1000000} \
         PAIRPROG__LIMITS__MSGS_PER_SEC=100000 \
         PAIRPROG__LIMITS__MSG_BURST=100000 \
         PAIRPROG__STORE__DATA_DIR="$work/data-$1" \
