@@ -63,14 +63,20 @@ async fn viewers_on_both_protocols_watch_and_are_seen_but_never_edit() {
     );
 
     // The viewers' cursors reach the editors, marked as a viewer's.
-    viewer.set_awareness(r##"{"user":{"name":"Vera","color":"#0090ff"},"cursor":{"anchor":3}}"##);
-    let seen = editor
-        .wait(WAIT, |c| {
+    // Renewed every second, as providers renew their state (every 15 s).
+    let mut seen = false;
+    for _ in 0..10 {
+        viewer.set_awareness(r##"{"user":{"name":"Vera","color":"#0090ff"},"cursor":{"anchor":3}}"##);
+        let marked = |c: &YjsClient| {
             c.peers()
                 .iter()
                 .any(|(_, s)| s.contains("Vera") && s.contains(r#""role":"view""#))
-        })
-        .await;
+        };
+        if editor.wait(Duration::from_secs(1), marked).await {
+            seen = true;
+            break;
+        }
+    }
     assert!(seen, "editor saw {:?}", editor.peers());
     json_viewer
         .send(json!({"type": "cursor", "cursorPosition": 4, "userId": "watcher"}))
