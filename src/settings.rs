@@ -508,6 +508,19 @@ mod tests {
     }
 
     #[test]
+    fn token_secrets_are_checked_and_never_printed() {
+        let defaults = with(&[]).unwrap();
+        assert!(!defaults.auth.enabled());
+        let mut settings = defaults.clone();
+        settings.auth.token_secret = Some(Secret("too short".into()));
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("auth.token_secret"), "{err}");
+        settings.auth.token_secret = Some(Secret("s3cr3t-".repeat(6)));
+        assert!(settings.validate().is_ok() && settings.auth.enabled());
+        assert!(!format!("{settings:?}").contains("s3cr3t"));
+    }
+
+    #[test]
     fn bad_settings_name_the_key() {
         let port = with(&[("PORT", "eighty")]).unwrap_err().to_string();
         assert!(port.contains("server.port"), "{port}");

@@ -66,7 +66,8 @@ async fn viewers_on_both_protocols_watch_and_are_seen_but_never_edit() {
     // Renewed every second, as providers renew their state (every 15 s).
     let mut seen = false;
     for _ in 0..10 {
-        viewer.set_awareness(r##"{"user":{"name":"Vera","color":"#0090ff"},"cursor":{"anchor":3}}"##);
+        viewer
+            .set_awareness(r##"{"user":{"name":"Vera","color":"#0090ff"},"cursor":{"anchor":3}}"##);
         let marked = |c: &YjsClient| {
             c.peers()
                 .iter()
