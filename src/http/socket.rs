@@ -90,11 +90,12 @@ pub(super) async fn upgrade<P: Protocol + 'static>(
         .into_response())
 }
 
-/// When a token valid until `expires_at` (Unix seconds) runs out.
+/// When a token valid until `expires_at` (Unix seconds) runs out; `None`
+/// also for an expiry too far ahead for the clock to hold.
 fn expiry(expires_at: Option<i64>) -> Option<tokio::time::Instant> {
-    let left = expires_at? - chrono::Utc::now().timestamp();
+    let left = expires_at?.saturating_sub(chrono::Utc::now().timestamp());
     let left = Duration::from_secs(u64::try_from(left).unwrap_or(0));
-    Some(tokio::time::Instant::now() + left)
+    tokio::time::Instant::now().checked_add(left)
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
@@ -379,4 +380,21 @@ async fn write_batch(
         }
     }
     socket.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_expiries_become_deadlines_without_overflow() {
+        assert!(expiry(None).is_none());
+        let now = chrono::Utc::now().timestamp();
+        let start = tokio::time::Instant::now();
+        let soon = expiry(Some(now + 5)).unwrap();
+        assert!(soon >= start + Duration::from_secs(3) && soon <= start + Duration::from_secs(6));
+        assert!(expiry(Some(now - 100)).unwrap() <= tokio::time::Instant::now());
+        // A signed token may say "never": no deadline rather than a panic.
+        let _ = expiry(Some(i64::MAX));
+    }
 }

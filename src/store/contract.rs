@@ -276,6 +276,8 @@ pub(crate) async fn awkward_text_round_trips(store: &dyn Store) {
     assert_eq!(
         (record.code.as_str(), record.language.as_str()),
         ("\u{FFFD}?", "py\u{FFFD}")
+    );
+}
 
 /// Creates a room with the given ids; `Err` only for a conflict.
 async fn create_with(store: &dyn Store, id: &RoomId, view_id: &RoomId) -> Result<(), StoreError> {

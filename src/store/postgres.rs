@@ -14,9 +14,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
-use super::{
-    Batch, NewRoom, Resolved, RoomRecord, Store, StoreError, column_text, valid_language,
-};
+use super::{Batch, NewRoom, Resolved, RoomRecord, Store, StoreError, column_text, valid_language};
 use crate::domain::{Role, RoomId};
 
 /// Numbered migrations, applied in order and recorded in `schema_migrations`.
@@ -151,7 +149,6 @@ impl Store for PostgresStore {
                      ON CONFLICT DO NOTHING RETURNING {ROOM_COLUMNS}"
                 ),
                 &[
-                    &room.id.as_str(),
                     &room.id.as_str(),
                     &room.view_id.as_str(),
                     &room.language.as_str(),

@@ -14,9 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
-use super::{
-    Batch, NewRoom, Resolved, RoomRecord, Store, StoreError, column_text, valid_language,
-};
+use super::{Batch, NewRoom, Resolved, RoomRecord, Store, StoreError, column_text, valid_language};
 use crate::domain::{Role, RoomId};
 
 /// Schema versions, applied in order and recorded in `PRAGMA user_version`.
