@@ -17,7 +17,8 @@ use crate::autocomplete::RuleEngine;
 use crate::bus::Bus;
 use crate::bus::local::LocalBus;
 use crate::bus::redis::RedisBus;
-use crate::http::{self, AppState, RateLimiter, UnknownRooms};
+use crate::http::auth::Tokens;
+use crate::http::{self, AppState, Gate, RateLimiter, UnknownRooms};
 use crate::metrics::Metrics;
 use crate::room::Hub;
 use crate::settings::Settings;
@@ -31,6 +32,8 @@ pub enum StartError {
     Store(#[from] crate::store::StoreError),
     #[error("cannot connect the bus: {0}")]
     Bus(#[from] crate::bus::BusError),
+    #[error("{0}")]
+    Auth(#[from] crate::http::auth::KeyError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -53,6 +56,11 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let settings = Arc::new(settings);
+        let tokens = Tokens::from_settings(&settings.auth)?;
+        if tokens.is_some() {
+            tracing::info!("signed tokens required on every room call (auth.*)");
+        }
+        let gate = Arc::new(Gate::new(tokens, settings.limits.id_cache_entries));
         let instance_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
         let (store, bus): (Arc<dyn Store>, Arc<dyn Bus>) = match (
             &settings.database.url,
@@ -92,6 +100,7 @@ impl Application {
                 &settings.limits,
                 metrics.unknown_room_lookups.clone(),
             )),
+            gate,
             settings,
             metrics,
             autocomplete: Arc::new(RuleEngine),

@@ -51,6 +51,54 @@ pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<Option<Vec<u8>>, DocErro
     Ok(txn.has_changes().then(|| txn.encode_update_v1()))
 }
 
+/// Whether applying `update` would change `doc`: an insertion it does
+/// not hold yet, or a deletion of something not yet deleted in it. What a
+/// read-only client may send is exactly what answers `false`: its sync
+/// step 2 repeats only what it was sent, deletions included (a step 2
+/// always carries its sender's whole delete set). Walks the document's
+/// blocks once when the update deletes anything.
+pub fn carries_news(doc: &Doc, update: &[u8]) -> Result<bool, DocError> {
+    let update = Update::decode_v1(update).map_err(|e| DocError::Malformed(e.to_string()))?;
+    let txn = doc.transact();
+    let held = txn.state_vector();
+    for (client, ranges) in update.insertions(true).iter() {
+        if ranges.iter().any(|r| r.end > held.get(client)) {
+            return Ok(true);
+        }
+    }
+    if update.delete_set().is_empty() {
+        return Ok(false);
+    }
+    let deleted = txn.snapshot().delete_set;
+    for (client, ranges) in update.delete_set().iter() {
+        let known: Vec<std::ops::Range<u32>> = deleted
+            .iter()
+            .find(|(c, _)| *c == client)
+            .map(|(_, r)| r.iter().cloned().collect())
+            .unwrap_or_default();
+        if ranges.iter().any(|r| !covered(&known, r)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether sorted `ranges` (adjacent ones not necessarily merged) cover
+/// all of `wanted`.
+fn covered(ranges: &[std::ops::Range<u32>], wanted: &std::ops::Range<u32>) -> bool {
+    let mut reach = wanted.start;
+    for r in ranges {
+        if r.start > reach {
+            break;
+        }
+        reach = reach.max(r.end);
+        if reach >= wanted.end {
+            return true;
+        }
+    }
+    reach >= wanted.end
+}
+
 pub fn text(doc: &Doc) -> String {
     let code = doc.get_or_insert_text(CODE);
     code.get_string(&doc.transact())
@@ -204,6 +252,65 @@ mod tests {
         apply_update(&clean, &first).unwrap();
         apply_update(&clean, &second).unwrap();
         assert!(text(&clean).contains(&format!("abc{}", "x".repeat(1000))));
+    }
+
+    /// A client holding the document's state, with its own edits.
+    fn replica(main: &Doc) -> Doc {
+        let copy = new_doc();
+        apply_update(&copy, &full_state(main)).unwrap();
+        copy
+    }
+
+    fn diff(from: &Doc, to: &Doc) -> Vec<u8> {
+        from.transact()
+            .encode_state_as_update_v1(&to.transact().state_vector())
+    }
+
+    #[test]
+    fn a_replica_repeating_what_it_was_sent_carries_no_news() {
+        let main = from_updates([initial_state("hello world\n", "python").as_slice()]).unwrap();
+        let code = main.get_or_insert_text(CODE);
+        {
+            let mut txn = main.transact_mut();
+            code.remove_range(&mut txn, 0, 6);
+            code.insert(&mut txn, 0, "HELLO ");
+            code.remove_range(&mut txn, 2, 1);
+        }
+        let viewer = replica(&main);
+        // What a provider answers the server's sync step 1 with.
+        let step2 = diff(&viewer, &main);
+        assert!(!carries_news(&main, &step2).unwrap());
+        assert!(!carries_news(&main, &full_state(&viewer)).unwrap());
+        assert!(!carries_news(&new_doc(), &[0, 0]).unwrap());
+
+        let insert = {
+            let text = viewer.get_or_insert_text(CODE);
+            let mut txn = viewer.transact_mut();
+            text.insert(&mut txn, 0, "x");
+            txn.encode_update_v1()
+        };
+        assert!(carries_news(&main, &insert).unwrap());
+        let delete = {
+            let other = replica(&main);
+            let text = other.get_or_insert_text(CODE);
+            let mut txn = other.transact_mut();
+            text.remove_range(&mut txn, 3, 2);
+            txn.encode_update_v1()
+        };
+        assert!(carries_news(&main, &delete).unwrap());
+        assert!(carries_news(&main, &set_language(&replica(&main), "rust")).unwrap());
+        // Once the room has it, the same bytes are old news.
+        apply_update(&main, &delete).unwrap();
+        assert!(!carries_news(&main, &delete).unwrap());
+        assert!(carries_news(&main, b"\xff garbage").is_err());
+    }
+
+    #[test]
+    fn ranges_cover_across_adjacent_pieces() {
+        assert!(covered(&[0..2, 2..5], &(1..4)));
+        assert!(!covered(&[0..2, 3..5], &(1..4)));
+        assert!(!covered(&[], &(0..1)));
+        assert!(covered(&[0..4, 4..10], &(3..3)));
     }
 
     #[test]

@@ -21,6 +21,9 @@ impl RoomId {
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     /// 10 base62 characters: about 59.5 bits of randomness.
     const GENERATED_LEN: usize = 10;
+    /// View ids are longer (about 95 bits), so a generated view id can
+    /// never equal a generated edit id.
+    const VIEW_LEN: usize = 16;
 
     pub fn parse(raw: &str) -> Result<Self, InvalidRoomId> {
         let ok_len = (6..=64).contains(&raw.len());
@@ -35,8 +38,18 @@ impl RoomId {
     }
 
     pub fn generate() -> Self {
+        Self::random(Self::GENERATED_LEN)
+    }
+
+    /// A room's second, view-only id: same rules, unrelated to the edit id.
+    pub fn generate_view() -> Self {
+        Self::random(Self::VIEW_LEN)
+    }
+
+    fn random(len: usize) -> Self {
+        // `rand::rng()` is a CSPRNG seeded from the OS: ids are unguessable.
         let mut rng = rand::rng();
-        let id = (0..Self::GENERATED_LEN)
+        let id = (0..len)
             .map(|_| Self::ALPHABET[rng.random_range(0..Self::ALPHABET.len())] as char)
             .collect();
         Self(id)
@@ -50,6 +63,27 @@ impl RoomId {
 impl fmt::Display for RoomId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// What a connection or request may do in a room: edit, or only watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    View,
+    Edit,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::View => "view",
+            Self::Edit => "edit",
+        }
+    }
+
+    pub fn can_edit(self) -> bool {
+        self == Self::Edit
     }
 }
 
@@ -123,6 +157,21 @@ mod tests {
         let b = RoomId::generate();
         assert!(RoomId::parse(a.as_str()).is_ok());
         assert_ne!(a, b);
+        let view = RoomId::generate_view();
+        assert!(RoomId::parse(view.as_str()).is_ok());
+        assert_ne!(view.as_str().len(), a.as_str().len());
+    }
+
+    #[test]
+    fn the_lesser_role_wins() {
+        assert_eq!(Role::Edit.min(Role::View), Role::View);
+        assert_eq!(Role::View.min(Role::Edit), Role::View);
+        assert_eq!(Role::Edit.min(Role::Edit), Role::Edit);
+        assert_eq!(
+            serde_json::from_str::<Role>("\"view\"").unwrap(),
+            Role::View
+        );
+        assert!(serde_json::from_str::<Role>("\"admin\"").is_err());
     }
 
     #[test]

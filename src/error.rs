@@ -13,7 +13,11 @@ pub enum ApiError {
     /// 400: the request is well-formed JSON but says something invalid.
     #[error("{0}")]
     BadRequest(String),
-    /// 403: refused by policy (a WebSocket from a foreign `Origin`).
+    /// 401: tokens are required and this request has no valid one.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: refused by policy (a WebSocket from a foreign `Origin`, or a
+    /// valid token that does not grant this request).
     #[error("{0}")]
     Forbidden(String),
     /// 404: no such room (or route).
@@ -51,6 +55,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -93,6 +98,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Self::Unauthorized(_) = self {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if let Self::TooManyRequests(secs) = self
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {

@@ -5,7 +5,8 @@
 //! - [`settings`]: typed, layered configuration.
 //! - [`app`]: builds the server from settings; serve and graceful shutdown.
 //! - [`http`]: the edge — REST, the y-websocket and JSON WebSocket
-//!   protocols, health, metrics, docs and the static browser app.
+//!   protocols, who may edit (view ids, signed tokens), health, metrics,
+//!   docs and the static browser app.
 //! - [`room`]: live rooms, one actor each: document, awareness, local
 //!   connections, persistence batching and relay.
 //! - [`doc`]: the shared document model (pure yrs, UTF-16 offsets).

@@ -25,6 +25,7 @@ pub struct Settings {
     pub limits: Limits,
     pub ws: WsSettings,
     pub log: LogSettings,
+    pub auth: AuthSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -134,11 +135,52 @@ pub struct Limits {
     /// Bounds of that negative cache: entries, and approximate bytes.
     pub unknown_room_cache_entries: usize,
     pub unknown_room_cache_bytes: usize,
+    /// Room ids (edit and view) whose room is remembered, so a connection
+    /// finds its room without a database read.
+    pub id_cache_entries: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct WsSettings {
     pub ping_interval_secs: u64,
+}
+
+/// Signed tokens (see `http::auth`). With neither key set, rooms are open
+/// to anyone with a link, as always.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// HS256 secret: every WebSocket and REST call then needs a token.
+    pub token_secret: Option<Secret>,
+    /// Ed25519 public key (PEM, or base64 of its 32 bytes) for EdDSA
+    /// tokens; may be set with or without `token_secret`.
+    pub token_public_key: Option<String>,
+    /// Seconds of clock skew tolerated on `exp` and `nbf`.
+    pub leeway_secs: u64,
+    /// Longest token accepted, in bytes.
+    pub max_token_bytes: usize,
+}
+
+impl AuthSettings {
+    pub fn enabled(&self) -> bool {
+        self.token_secret.is_some() || self.token_public_key.is_some()
+    }
+}
+
+/// A secret setting: never printed, not even by `{:?}`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -195,6 +237,9 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("limits.unknown_room_cache_secs", "10"),
     ("limits.unknown_room_cache_entries", "10000"),
     ("limits.unknown_room_cache_bytes", "2097152"),
+    ("limits.id_cache_entries", "100000"),
+    ("auth.leeway_secs", "0"),
+    ("auth.max_token_bytes", "4096"),
     ("ws.ping_interval_secs", "20"),
     ("log.json", "false"),
     ("log.level", "info"),
@@ -236,10 +281,17 @@ impl Settings {
                     .map_err(|e| SettingsError(e.to_string()))?;
             }
         }
-        let settings: Settings = builder
+        let mut settings: Settings = builder
             .build()
             .and_then(Config::try_deserialize)
             .map_err(|e| SettingsError(e.to_string()))?;
+        // An empty variable (a template's placeholder) means unset.
+        let auth = &mut settings.auth;
+        auth.token_secret = auth.token_secret.take().filter(|s| !s.0.is_empty());
+        auth.token_public_key = auth
+            .token_public_key
+            .take()
+            .filter(|k| !k.trim().is_empty());
         settings.validate()?;
         Ok(settings)
     }
@@ -317,6 +369,11 @@ impl Settings {
             ("presence.heartbeat_secs", self.presence.heartbeat_secs),
             ("ws.ping_interval_secs", self.ws.ping_interval_secs),
             ("database.pool_size", self.database.pool_size as u64),
+            (
+                "limits.id_cache_entries",
+                self.limits.id_cache_entries as u64,
+            ),
+            ("auth.max_token_bytes", self.auth.max_token_bytes as u64),
             ("redis.pool_size", self.redis.pool_size as u64),
             ("redis.stream_max_len", self.redis.stream_max_len as u64),
         ];
@@ -336,6 +393,14 @@ impl Settings {
                 "limits.byte_burst and limits.room_queue_bytes must be at least \
                  limits.max_frame_bytes (a frame at the limit must get through)"
                     .into(),
+            ));
+        }
+        // RFC 7518 3.2: an HS256 key at least as long as the hash.
+        if let Some(secret) = &self.auth.token_secret
+            && secret.expose().len() < 32
+        {
+            return Err(SettingsError(
+                "auth.token_secret must be at least 32 bytes (use a random string)".into(),
             ));
         }
         if self.presence.heartbeat_secs >= self.presence.ttl_secs {
@@ -440,6 +505,19 @@ mod tests {
         .unwrap();
         assert_eq!(settings.server.port, 9001);
         assert!(settings.is_distributed());
+    }
+
+    #[test]
+    fn token_secrets_are_checked_and_never_printed() {
+        let defaults = with(&[]).unwrap();
+        assert!(!defaults.auth.enabled());
+        let mut settings = defaults.clone();
+        settings.auth.token_secret = Some(Secret("too short".into()));
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("auth.token_secret"), "{err}");
+        settings.auth.token_secret = Some(Secret("s3cr3t-".repeat(6)));
+        assert!(settings.validate().is_ok() && settings.auth.enabled());
+        assert!(!format!("{settings:?}").contains("s3cr3t"));
     }
 
     #[test]

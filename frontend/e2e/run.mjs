@@ -16,6 +16,7 @@ import crypto from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { connState, editorText, getRoom, log, newParticipant, sleep, typeLine, until, waitConnected, waitForEditor, withTimeout } from './support.mjs';
 import { scenarioLoneSurrogates, scenarioMalformedAwareness } from './hostile.mjs';
+import { TOKEN_SECRET, scenarioTokens, scenarioViewLink } from './view.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const frontendDir = path.resolve(here, '..');
@@ -41,9 +42,10 @@ const databaseUrl = (() => {
 // ---------------------------------------------------------------- servers
 
 class Instance {
-  constructor(name, port = 0) {
+  constructor(name, port = 0, env = {}) {
     this.name = name;
     this.port = port;
+    this.env = env;
     this.proc = null;
     this.starts = 0;
   }
@@ -64,6 +66,7 @@ class Instance {
         PAIRPROG__REDIS__PREFIX: redisPrefix,
         PAIRPROG__SERVER__STATIC_DIR: distDir,
         NO_COLOR: '1',
+        ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -231,6 +234,9 @@ async function scenarioRestart({ inst1, inst2 }) {
   }
 }
 
+// What the scenarios in view.mjs need of this run.
+const kit = (ctx) => ({ state, outDir, runId, inst3: ctx.inst3 });
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -242,6 +248,8 @@ async function main() {
     ['instance 1 restarts; edits from both sides converge with nothing lost', scenarioRestart],
     ['malformed remote awareness states are ignored: cursors, names and typing keep working', (ctx) => scenarioMalformedAwareness(ctx, state, runId)],
     ['a lone surrogate from a Yjs client is kept as its encoder sent it (U+FFFD)', scenarioLoneSurrogates],
+    ['a view link on instance 2 is read-only, watches A live, and V is marked viewing', (c) => scenarioViewLink(c, kit(c))],
+    ['a token that expires mid-session is renewed through the page hook (instance 3, tokens on)', (c) => scenarioTokens(c, kit(c))],
   ];
   let passed = 0;
   let failed = 0;
@@ -264,9 +272,11 @@ async function main() {
 
     const inst1 = new Instance('instance-1');
     const inst2 = new Instance('instance-2');
-    cleanups.unshift(() => inst2.stop(), () => inst1.stop());
+    const inst3 = new Instance('instance-3', 0, { PAIRPROG__AUTH__TOKEN_SECRET: TOKEN_SECRET });
+    cleanups.unshift(() => inst3.stop(), () => inst2.stop(), () => inst1.stop());
     await inst1.start();
     await inst2.start();
+    await inst3.start();
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -275,7 +285,7 @@ async function main() {
       timeout: 30_000,
     });
     cleanups.unshift(() => browser.close());
-    ctx = { browser, inst1, inst2 };
+    ctx = { browser, inst1, inst2, inst3 };
   } catch (err) {
     console.log(`FAIL e2e setup: ${err.message}`);
   }
@@ -290,7 +300,7 @@ async function main() {
     } catch (err) {
       failed++;
       console.log(`FAIL ${name}: ${err.message}`);
-      for (const who of ['a', 'b']) {
+      for (const who of ['a', 'b', 'v', 't']) {
         const page = state[who]?.page;
         if (page) await page.screenshot({ path: path.join(outDir, `failure-${failed}-${who}.png`) }).catch(() => {});
       }

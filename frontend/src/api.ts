@@ -1,7 +1,12 @@
 /** Every call to the pairprog REST API goes through this module. */
 
+import { currentToken, refreshToken } from './token';
+
 export interface CreatedRoom {
+  /** The edit id (for a viewer's GET: the view id; the edit id is never revealed). */
   roomId: string;
+  /** The view-only id: `/r/{viewId}` watches without editing. */
+  viewId?: string;
   created_at: string;
   language: string;
   code: string;
@@ -10,6 +15,7 @@ export interface CreatedRoom {
 export interface RoomInfo extends CreatedRoom {
   updated_at: string;
   connectionCount: number;
+  role?: 'edit' | 'view';
 }
 
 export interface Suggestion {
@@ -28,11 +34,25 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(path, {
+function send(path: string, init: RequestInit | undefined, token: string | null): Promise<Response> {
+  return fetch(path, {
     ...init,
-    headers: { Accept: 'application/json', ...(init?.body ? { 'Content-Type': 'application/json' } : {}) },
+    headers: {
+      Accept: 'application/json',
+      ...(init?.body ? { 'Content-Type': 'application/json' } : {}),
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    },
   });
+}
+
+async function request<T>(path: string, init?: RequestInit, roomId: string | null = null): Promise<T> {
+  const token = currentToken();
+  let res = await send(path, init, token);
+  // A token that ran out: ask the page for a new one, once.
+  if (res.status === 401 && token) {
+    const fresh = await refreshToken(roomId, 'expired');
+    if (fresh) res = await send(path, init, fresh);
+  }
   if (!res.ok) {
     let detail = res.statusText || `HTTP ${res.status}`;
     try {
@@ -52,7 +72,7 @@ export function createRoom(language: string): Promise<CreatedRoom> {
 }
 
 export function getRoom(roomId: string, signal?: AbortSignal): Promise<RoomInfo> {
-  return request<RoomInfo>(`/api/rooms/${encodeURIComponent(roomId)}`, { signal });
+  return request<RoomInfo>(`/api/rooms/${encodeURIComponent(roomId)}`, { signal }, roomId);
 }
 
 export function autocomplete(

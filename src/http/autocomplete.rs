@@ -8,6 +8,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::access::Token;
 use super::{AppState, json_body};
 use crate::autocomplete::Suggestion;
 use crate::domain::Language;
@@ -29,8 +30,10 @@ struct Request {
 async fn autocomplete(
     State(state): State<AppState>,
     headers: HeaderMap,
+    token: Token,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Suggestion>, ApiError> {
+    state.gate.require_editor(&token, false)?;
     let request: Request = json_body(&headers, body)?.ok_or_else(|| {
         ApiError::Unprocessable(
             "a JSON body with code, cursorPosition and language is required".into(),

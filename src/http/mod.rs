@@ -2,6 +2,8 @@
 //! One `router()` per module, merged here; nothing below this module knows
 //! about axum.
 
+pub mod access;
+pub mod auth;
 mod autocomplete;
 mod client_addr;
 mod docs;
@@ -37,6 +39,7 @@ use crate::metrics::Metrics;
 use crate::room::Hub;
 use crate::settings::Settings;
 
+pub use access::Gate;
 pub use client_addr::{ClientAddr, ClientKey};
 pub use rate_limit::RateLimiter;
 pub use unknown_rooms::UnknownRooms;
@@ -50,6 +53,8 @@ pub struct AppState {
     pub room_creation: Arc<RateLimiter>,
     /// Budget and negative cache of lookups of rooms that do not exist.
     pub unknown_rooms: Arc<UnknownRooms>,
+    /// Edit and view ids, and tokens when configured: who may do what.
+    pub gate: Arc<Gate>,
     /// Set on SIGTERM: `/readyz` answers 503 from then on.
     pub draining: Arc<AtomicBool>,
     /// Every open WebSocket, so shutdown can wait for their close frames.

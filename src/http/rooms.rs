@@ -1,4 +1,5 @@
-//! `POST /api/rooms` and `GET /api/rooms/{id}`.
+//! `POST /api/rooms` and `GET /api/rooms/{id}` (by the edit or the view
+//! id; by the view id, the edit id is never revealed).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -9,8 +10,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::access::{Refusal, Token};
 use super::{AppState, ClientAddr, json_body};
-use crate::domain::{Language, RoomId};
+use crate::domain::{Language, Role, RoomId};
 use crate::error::ApiError;
 use crate::store::{NewRoom, StoreError};
 
@@ -30,6 +32,8 @@ struct CreateRoom {
 #[serde(rename_all = "camelCase")]
 struct Created {
     room_id: RoomId,
+    /// The view-only id: `/r/{viewId}` watches without editing.
+    view_id: RoomId,
     #[serde(rename = "created_at")]
     created_at: String,
     language: String,
@@ -39,7 +43,12 @@ struct Created {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct RoomView {
+    /// The id to connect with: the edit id for an editor, the view id for
+    /// a viewer.
     room_id: RoomId,
+    view_id: RoomId,
+    /// What the caller may do: `edit` or `view`.
+    role: Role,
     #[serde(rename = "created_at")]
     created_at: String,
     #[serde(rename = "updated_at")]
@@ -53,8 +62,10 @@ async fn create_room(
     State(state): State<AppState>,
     client: ClientAddr,
     headers: HeaderMap,
+    token: Token,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    state.gate.require_editor(&token, true)?;
     let request = json_body(&headers, body)?.unwrap_or(CreateRoom { language: None });
     let language = match request.language.as_deref() {
         None => Language::default(),
@@ -70,11 +81,13 @@ async fn create_room(
     // answer 500 for the one time they do.
     for _ in 0..3 {
         let id = RoomId::generate();
+        let view_id = RoomId::generate_view();
         let created = state
             .hub
             .store()
             .create_room(NewRoom {
                 id: &id,
+                view_id: &view_id,
                 language: &language,
                 code: &code,
                 state: &snapshot,
@@ -84,9 +97,11 @@ async fn create_room(
             Ok(record) => {
                 state.metrics.rooms_created.inc();
                 state.unknown_rooms.forget(&record.id);
+                state.unknown_rooms.forget(&record.view_id);
                 let location = format!("/api/rooms/{}", record.id);
                 let body = Created {
                     room_id: record.id,
+                    view_id: record.view_id,
                     created_at: record.created_at.to_rfc3339(),
                     language: record.language,
                     code: code.clone(),
@@ -110,13 +125,23 @@ async fn get_room(
     State(state): State<AppState>,
     client: ClientAddr,
     Path(raw): Path<String>,
+    token: Token,
 ) -> Result<(HeaderMap, Json<RoomView>), ApiError> {
-    let id = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let lookup = state.unknown_rooms.begin(&id, client.key())?;
-    let Some(record) = state.hub.store().room(&id).await? else {
-        return Err(lookup.missing());
+    let asked = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let lookup = state.unknown_rooms.begin(&asked, client.key())?;
+    let store = state.hub.store().clone();
+    let admission = match state.gate.admit(store.as_ref(), &asked, &token).await {
+        Ok(admission) => admission,
+        Err(Refusal::NotFound) => return Err(lookup.missing()),
+        Err(refusal) => return Err(refusal.into()),
     };
     drop(lookup);
+    let id = admission.room;
+    let record = store
+        .room(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("room {asked} not found")))?;
+    let role = admission.access.role;
     // An open room's live text is newer than the batched stored one.
     // Otherwise the stored CRDT, not the `code` column: the column maps
     // what Postgres cannot hold (NUL) and may lag a concurrent instance.
@@ -130,7 +155,7 @@ async fn get_room(
                 .store()
                 .document(&id)
                 .await?
-                .ok_or_else(|| ApiError::NotFound(format!("room {id} not found")))?;
+                .ok_or_else(|| ApiError::NotFound(format!("room {asked} not found")))?;
             (stored.code, stored.language.unwrap_or(record.language))
         }
     };
@@ -145,7 +170,12 @@ async fn get_room(
     Ok((
         headers,
         Json(RoomView {
-            room_id: record.id,
+            room_id: match role {
+                Role::Edit => record.id,
+                Role::View => record.view_id.clone(),
+            },
+            view_id: record.view_id,
+            role,
             created_at: record.created_at.to_rfc3339(),
             updated_at: record.updated_at.to_rfc3339(),
             code,

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 
 use super::AppState;
+use super::access::{Admission, Refusal, Token};
 use super::client_addr::ClientAddr;
 use super::origin;
 use super::unknown_rooms::Lookup;
@@ -42,14 +43,16 @@ fn configure(ws: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
 /// The upgrade handler of every WebSocket route. Refused before any
 /// upgrade: a foreign `Origin` (403), a malformed room id (400), a room
 /// known to be missing (404) and a client out of unknown-room lookups
-/// (429). The room itself is looked up once connected (an unknown one
-/// closes with 4404).
+/// (429). The room (by its edit or view id) and the token are checked
+/// once connected, so a browser reads why from the close code (4404
+/// unknown room, 4401 no valid token).
 pub(super) async fn upgrade<P: Protocol + 'static>(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     client: ClientAddr,
     headers: HeaderMap,
     uri: Uri,
+    token: Token,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     origin::check(
@@ -58,15 +61,48 @@ pub(super) async fn upgrade<P: Protocol + 'static>(
         &client,
         &state.settings.server.allowed_origins,
     )?;
-    let room = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let lookup = state.unknown_rooms.begin(&room, client.key())?;
+    let asked = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let lookup = state.unknown_rooms.begin(&asked, client.key())?;
     Ok(configure(ws, &state)
-        .on_upgrade(move |socket| {
+        .on_upgrade(move |mut socket| {
             let sockets = state.sockets.clone();
-            let protocol = P::new(&state);
-            sockets.track_future(serve(socket, state, room, protocol, lookup))
+            sockets.track_future(async move {
+                let store = state.hub.store().clone();
+                match state.gate.admit(store.as_ref(), &asked, &token).await {
+                    Ok(admission) => {
+                        let protocol = P::new(&state);
+                        serve(socket, state, admission, protocol, lookup).await;
+                    }
+                    Err(refusal) => {
+                        let reason = refusal.close_reason();
+                        match refusal {
+                            Refusal::NotFound => drop(lookup.missing()),
+                            Refusal::Unauthorized(_) | Refusal::Forbidden(_) => {
+                                state.metrics.reject("unauthorized");
+                            }
+                            Refusal::Store(_) => {}
+                        }
+                        let _ = socket.send(close_message(reason)).await;
+                    }
+                }
+            })
         })
         .into_response())
+}
+
+/// When a token valid until `expires_at` (Unix seconds) runs out; `None`
+/// also for an expiry too far ahead for the clock to hold.
+fn expiry(expires_at: Option<i64>) -> Option<tokio::time::Instant> {
+    let left = expires_at?.saturating_sub(chrono::Utc::now().timestamp());
+    let left = Duration::from_secs(u64::try_from(left).unwrap_or(0));
+    tokio::time::Instant::now().checked_add(left)
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// What a protocol does with the client's messages.
@@ -176,14 +212,15 @@ fn payload_len(message: &WsMessage) -> usize {
 pub(super) async fn serve<P: Protocol>(
     mut socket: WebSocket,
     state: AppState,
-    room: RoomId,
+    admission: Admission,
     mut protocol: P,
     lookup: Lookup,
 ) {
     let gauge = state.metrics.connection_gauge(P::LABEL);
     gauge.inc();
     let _counted = Counted(gauge);
-    let mut conn = match join(&state, &room, P::KIND, lookup).await {
+    let expires = expiry(admission.expires_at);
+    let mut conn = match join(&state, &admission, P::KIND, lookup).await {
         Ok(conn) => conn,
         Err(error) => {
             let _ = socket.send(close_message(join_refusal(error))).await;
@@ -267,6 +304,12 @@ pub(super) async fn serve<P: Protocol>(
                     }
                 }
             }
+            // A token that runs out mid-session ends it: the client gets
+            // a new one and reconnects.
+            _ = sleep_until(expires), if expires.is_some() => {
+                state.metrics.reject("token_expired");
+                break Some(CloseReason::UNAUTHORIZED);
+            }
             _ = ping.tick() => {
                 if last_heard.elapsed() > interval * 2 {
                     tracing::debug!("peer silent for two ping intervals; dropping");
@@ -304,11 +347,14 @@ async fn linger(socket: &mut WebSocket) {
 /// Joins, and tells the unknown-room gate whether the room existed.
 async fn join(
     state: &AppState,
-    room: &RoomId,
+    admission: &Admission,
     kind: PeerKind,
     lookup: Lookup,
 ) -> Result<Connection, JoinError> {
-    let joined = state.hub.join(room, kind).await;
+    let joined = state
+        .hub
+        .join(&admission.room, kind, admission.access.clone())
+        .await;
     if let Err(JoinError::NotFound) = joined {
         lookup.missing();
     }
@@ -334,4 +380,21 @@ async fn write_batch(
         }
     }
     socket.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_expiries_become_deadlines_without_overflow() {
+        assert!(expiry(None).is_none());
+        let now = chrono::Utc::now().timestamp();
+        let start = tokio::time::Instant::now();
+        let soon = expiry(Some(now + 5)).unwrap();
+        assert!(soon >= start + Duration::from_secs(3) && soon <= start + Duration::from_secs(6));
+        assert!(expiry(Some(now - 100)).unwrap() <= tokio::time::Instant::now());
+        // A signed token may say "never": no deadline rather than a panic.
+        let _ = expiry(Some(i64::MAX));
+    }
 }

@@ -20,7 +20,7 @@ use tracing::{Instrument, error, info_span, warn};
 use super::core::{Core, CoreLimits, Effects};
 use super::outbox::{self, Inbox, Outbox};
 use super::persister::{Persister, Target};
-use super::{CloseReason, Command, JoinError, Joined, PeerId, PeerKind, Shared};
+use super::{Access, CloseReason, Command, JoinError, Joined, PeerId, PeerKind, Shared};
 use crate::bus::{BusEvent, Subscription};
 use crate::doc;
 use crate::domain::RoomId;
@@ -306,7 +306,11 @@ impl Room {
 
     async fn handle(&mut self, command: Command) {
         match command {
-            Command::Join { kind, reply } => self.join(kind, reply).await,
+            Command::Join {
+                kind,
+                access,
+                reply,
+            } => self.join(kind, access, reply).await,
             Command::Leave { peer } => self.leave(peer).await,
             Command::Yjs {
                 peer,
@@ -347,7 +351,12 @@ impl Room {
         }
     }
 
-    async fn join(&mut self, kind: PeerKind, reply: oneshot::Sender<Result<Joined, JoinError>>) {
+    async fn join(
+        &mut self,
+        kind: PeerKind,
+        access: Access,
+        reply: oneshot::Sender<Result<Joined, JoinError>>,
+    ) {
         let limits = &self.shared.settings.limits;
         if self.core.peer_count() >= limits.max_conns_per_room {
             self.shared.metrics.reject("room_full");
@@ -359,7 +368,7 @@ impl Room {
         let count = self.set_presence(self.core.peer_count() + 1).await;
         let mut added = None;
         let greeting = self.guarded(None, |core| {
-            let (peer, greeting) = core.join(kind, user_id.clone(), count, now_ms());
+            let (peer, greeting) = core.join_as(kind, access, user_id.clone(), count, now_ms());
             added = Some(peer);
             greeting
         });

@@ -39,6 +39,12 @@ impl CloseReason {
     /// Messages, bytes or expensive requests over the per-connection rate.
     pub const RATE_LIMITED: Self = Self::new(4429, "too many messages");
     pub const NOT_FOUND: Self = Self::new(4404, "room not found");
+    /// No valid token for this room (missing, malformed, badly signed,
+    /// expired, or naming another room), also when one expires
+    /// mid-session: fetch a new token and reconnect.
+    pub const UNAUTHORIZED: Self = Self::new(4401, "token missing, invalid or expired");
+    /// A view-only connection sent a change to the document.
+    pub const READ_ONLY: Self = Self::new(4403, "view-only connection: changes are refused");
     /// The room could not be loaded, or it stopped.
     pub const UNAVAILABLE: Self = Self::new(1011, "room unavailable, try again");
     /// Handling this connection's message failed inside the server; the

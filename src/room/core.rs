@@ -17,6 +17,7 @@ use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, Transact};
 
+use super::access::Access;
 use super::awareness::{AwarenessLimits, AwarenessTable, Violation};
 use super::json_sync::{EditRefused, JsonShadow, ShadowLimits};
 use super::{CloseReason, Frame, JsonEdit, LiveSnapshot, PeerId, PeerKind, messages};
@@ -106,6 +107,8 @@ impl MinuteBucket {
 
 struct Peer {
     kind: PeerKind,
+    /// What it may do: a viewer's changes are refused (`core_view.rs`).
+    access: Access,
     user_id: String,
     /// What this client last saw (JSON only).
     shadow: Option<JsonShadow>,
@@ -167,8 +170,9 @@ impl Core {
         }
     }
 
-    /// A new connection; `count` is the room's connection count with it.
-    /// The effects hold its greeting.
+    /// A new editing connection; `count` is the room's connection count
+    /// with it. The effects hold its greeting.
+    #[cfg(test)]
     pub fn join(
         &mut self,
         kind: PeerKind,
@@ -176,11 +180,25 @@ impl Core {
         count: usize,
         now_ms: u64,
     ) -> (PeerId, Effects) {
+        self.join_as(kind, Access::editor(), user_id, count, now_ms)
+    }
+
+    /// A new connection with the given access.
+    pub fn join_as(
+        &mut self,
+        kind: PeerKind,
+        access: Access,
+        user_id: String,
+        count: usize,
+        now_ms: u64,
+    ) -> (PeerId, Effects) {
         let id = self.next_peer;
         self.next_peer += 1;
         let mut effects = Effects::default();
+        let role = access.role;
         let mut peer = Peer {
             kind,
+            access,
             user_id,
             shadow: None,
             sync_requests: MinuteBucket::new(self.limits.sync_requests_per_min, now_ms),
@@ -202,6 +220,7 @@ impl Core {
                     count,
                     &peer.user_id,
                     self.version,
+                    role,
                 );
                 effects.frames.push((id, Frame::Text(init)));
                 peer.shadow = Some(shadow);
@@ -254,7 +273,11 @@ impl Core {
             }
             Message::Sync(SyncMessage::SyncStep2(update))
             | Message::Sync(SyncMessage::Update(update)) => {
-                self.local_update(peer, &update, None, &mut effects);
+                if self.is_viewer(peer) {
+                    self.viewer_update(peer, &update, now_ms, &mut effects);
+                } else {
+                    self.local_update(peer, &update, None, &mut effects);
+                }
             }
             Message::Awareness(update) => self.local_awareness(peer, update, now_ms, &mut effects),
             Message::AwarenessQuery => {
@@ -303,6 +326,10 @@ impl Core {
         now_ms: u64,
         effects: &mut Effects,
     ) {
+        let update = match self.peers.get(&peer) {
+            Some(p) => p.access.stamp(update),
+            None => return,
+        };
         let foreign = self.awareness.foreign_dropped;
         let applied = self.awareness.apply_local(peer, update, now_ms);
         if self.awareness.foreign_dropped > foreign {
@@ -510,6 +537,9 @@ impl Core {
         let Some(p) = self.peers.get(&peer) else {
             return effects;
         };
+        if p.access.role != crate::domain::Role::Edit {
+            return Self::viewer_code_update(peer);
+        }
         let user = user_id.unwrap_or_else(|| p.user_id.clone());
         if code.len() > self.limits.max_doc_bytes {
             self.refuse(
@@ -655,6 +685,9 @@ impl Effects {
 fn awareness_frame(update: AwarenessUpdate) -> Frame {
     Frame::Binary(Message::Awareness(update).encode_v1().into())
 }
+
+#[path = "core_view.rs"]
+mod view;
 
 #[cfg(test)]
 #[path = "core_tests.rs"]

@@ -4,6 +4,8 @@
 use bytes::Bytes;
 use serde::Serialize;
 
+use crate::domain::Role;
+
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -22,6 +24,8 @@ struct Init<'a> {
     connection_count: usize,
     user_id: &'a str,
     version: u64,
+    /// `view` for a view-only connection: its `code_update`s are refused.
+    role: Role,
 }
 
 pub fn init(
@@ -30,6 +34,7 @@ pub fn init(
     connection_count: usize,
     user_id: &str,
     version: u64,
+    role: Role,
 ) -> Bytes {
     encode(&Init {
         r#type: "init",
@@ -38,6 +43,7 @@ pub fn init(
         connection_count,
         user_id,
         version,
+        role,
     })
 }
 

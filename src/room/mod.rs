@@ -7,6 +7,7 @@
 //! and *unloading* (persist, then leave the hub). Commands reach it over a
 //! channel, so the document is never behind a lock.
 
+mod access;
 mod actor;
 mod awareness;
 mod close;
@@ -33,6 +34,7 @@ use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::store::Store;
 
+pub use access::Access;
 pub use close::CloseReason;
 use outbox::Inbox;
 pub use outbox::OutboxReceiver;
@@ -71,6 +73,7 @@ pub enum JoinError {
 pub(crate) enum Command {
     Join {
         kind: PeerKind,
+        access: Access,
         reply: oneshot::Sender<Result<Joined, JoinError>>,
     },
     Leave {
@@ -267,8 +270,14 @@ impl Hub {
         &self.shared.bus
     }
 
-    /// Joins a room, starting (and loading) its actor when needed.
-    pub async fn join(&self, id: &RoomId, kind: PeerKind) -> Result<Connection, JoinError> {
+    /// Joins a room (by its edit id), starting (and loading) its actor
+    /// when needed; `access` says what the connection may do there.
+    pub async fn join(
+        &self,
+        id: &RoomId,
+        kind: PeerKind,
+        access: Access,
+    ) -> Result<Connection, JoinError> {
         // An actor that was unloading as we joined answers `Retry`; a fresh
         // one then starts. Two rounds suffice unless something is wrong.
         for _ in 0..5 {
@@ -277,7 +286,12 @@ impl Hub {
             }
             let handle = self.handle(id);
             let (reply, answer) = oneshot::channel();
-            if handle.tx.send(Command::Join { kind, reply }).is_err() {
+            let join = Command::Join {
+                kind,
+                access: access.clone(),
+                reply,
+            };
+            if handle.tx.send(join).is_err() {
                 self.shared.remove(id, handle.generation);
                 continue;
             }

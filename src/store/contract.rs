@@ -3,17 +3,19 @@
 
 use chrono::Utc;
 
-use super::{Batch, NewRoom, Store, StoreError};
-use crate::domain::{Language, RoomId};
+use super::{Batch, NewRoom, Resolved, Store, StoreError};
+use crate::domain::{Language, Role, RoomId};
 
 /// Creates a Python room holding `code`; returns it with its document.
 pub(crate) async fn new_room(store: &dyn Store, code: &str) -> (RoomId, yrs::Doc) {
     let id = RoomId::generate();
+    let view_id = RoomId::generate_view();
     let language = Language::default();
     let state = crate::doc::initial_state(code, language.as_str());
     let record = store
         .create_room(NewRoom {
             id: &id,
+            view_id: &view_id,
             language: &language,
             code,
             state: &state,
@@ -21,6 +23,7 @@ pub(crate) async fn new_room(store: &dyn Store, code: &str) -> (RoomId, yrs::Doc
         .await
         .unwrap();
     assert_eq!(record.code, super::column_text(code));
+    assert_eq!(record.view_id, view_id);
     (id, crate::doc::from_updates([state.as_slice()]).unwrap())
 }
 
@@ -65,6 +68,7 @@ pub(crate) async fn create_get_and_conflict(store: &dyn Store) -> RoomId {
     let again = store
         .create_room(NewRoom {
             id: &id,
+            view_id: &RoomId::generate_view(),
             language: &language,
             code: "x",
             state: &crate::doc::initial_state("x", "rust"),
@@ -272,5 +276,65 @@ pub(crate) async fn awkward_text_round_trips(store: &dyn Store) {
     assert_eq!(
         (record.code.as_str(), record.language.as_str()),
         ("\u{FFFD}?", "py\u{FFFD}")
+    );
+}
+
+/// Creates a room with the given ids; `Err` only for a conflict.
+async fn create_with(store: &dyn Store, id: &RoomId, view_id: &RoomId) -> Result<(), StoreError> {
+    let language = Language::default();
+    store
+        .create_room(NewRoom {
+            id,
+            view_id,
+            language: &language,
+            code: "v",
+            state: &crate::doc::initial_state("v", "python"),
+        })
+        .await
+        .map(drop)
+}
+
+/// Either id finds the room; each says its role; no id is ever taken
+/// twice, whether as an edit or as a view id.
+pub(crate) async fn view_ids_resolve_and_never_collide(store: &dyn Store) {
+    let (id, _) = new_room(store, "seen by all\n").await;
+    let record = store.room(&id).await.unwrap().unwrap();
+    let view = record.view_id.clone();
+    assert_ne!(view, id);
+    let by_view = store.room(&view).await.unwrap().expect("found by view id");
+    assert_eq!((by_view.id, by_view.code), (id.clone(), record.code));
+
+    let edit = Resolved {
+        room: id.clone(),
+        role: Role::Edit,
+    };
+    assert_eq!(store.resolve(&id).await.unwrap(), Some(edit));
+    let watch = Resolved {
+        room: id.clone(),
+        role: Role::View,
+    };
+    assert_eq!(store.resolve(&view).await.unwrap(), Some(watch));
+    assert_eq!(store.resolve(&RoomId::generate()).await.unwrap(), None);
+
+    let conflicts = [
+        (RoomId::generate(), view.clone()),
+        (view.clone(), RoomId::generate_view()),
+        (RoomId::generate(), id.clone()),
+    ];
+    for (new_id, new_view) in conflicts {
+        let err = create_with(store, &new_id, &new_view).await;
+        assert!(
+            matches!(err, Err(StoreError::Conflict)),
+            "{new_id}/{new_view}: {err:?}"
+        );
+        assert_eq!(store.resolve(&new_id).await.unwrap().map(|r| r.room), {
+            // Only ids that already existed resolve; nothing new was made.
+            (new_id == view || new_id == id).then(|| id.clone())
+        });
+    }
+    assert!(
+        create_with(store, &RoomId::generate(), &RoomId::generate_view())
+            .await
+            .is_ok()
     );
 }

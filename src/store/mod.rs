@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Language, RoomId};
+use crate::domain::{Language, Role, RoomId};
 
 #[cfg(test)]
 pub(crate) mod contract;
@@ -29,6 +29,8 @@ pub mod sqlite;
 #[derive(Debug, Clone)]
 pub struct RoomRecord {
     pub id: RoomId,
+    /// The room's view-only id: unique, unrelated to `id`.
+    pub view_id: RoomId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub language: String,
@@ -66,9 +68,17 @@ pub fn column_text(text: &str) -> Cow<'_, str> {
 /// A room to create: its record and its first snapshot.
 pub struct NewRoom<'a> {
     pub id: &'a RoomId,
+    pub view_id: &'a RoomId,
     pub language: &'a Language,
     pub code: &'a str,
     pub state: &'a [u8],
+}
+
+/// What an id names: a room, and whether it is the edit or the view id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub room: RoomId,
+    pub role: Role,
 }
 
 /// A batch of updates this instance originated, with the text and language
@@ -93,10 +103,22 @@ pub enum StoreError {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Creates the room; `Conflict` if the id is taken.
+    /// Creates the room; `Conflict` if either id is taken, as an edit or
+    /// a view id.
     async fn create_room(&self, room: NewRoom<'_>) -> Result<RoomRecord, StoreError>;
 
+    /// The room that `id` names, by its edit or its view id.
     async fn room(&self, id: &RoomId) -> Result<Option<RoomRecord>, StoreError>;
+
+    /// Which room `id` names and with what role. The stores override
+    /// this to read only the ids.
+    async fn resolve(&self, id: &RoomId) -> Result<Option<Resolved>, StoreError> {
+        let record = self.room(id).await?;
+        Ok(record.map(|r| Resolved {
+            role: if &r.id == id { Role::Edit } else { Role::View },
+            room: r.id,
+        }))
+    }
 
     /// The snapshot followed by the log since it, or `None` for an unknown
     /// room. An error is never an empty document.

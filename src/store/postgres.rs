@@ -14,18 +14,21 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
-use super::{Batch, NewRoom, RoomRecord, Store, StoreError, column_text, valid_language};
-use crate::domain::RoomId;
+use super::{Batch, NewRoom, Resolved, RoomRecord, Store, StoreError, column_text, valid_language};
+use crate::domain::{Role, RoomId};
 
 /// Numbered migrations, applied in order and recorded in `schema_migrations`.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../sql/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../sql/0001_init.sql")),
+    (2, include_str!("../../sql/0002_view_ids.sql")),
+];
 
 /// Key of the advisory lock taken while migrating ("pairprog" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7061_6972_7072_6f67;
 
 /// The columns of a [`RoomRecord`], timestamps as Unix microseconds (so no
 /// chrono feature of tokio-postgres is needed).
-const ROOM_COLUMNS: &str = "id, \
+const ROOM_COLUMNS: &str = "id, view_id, \
      (extract(epoch from created_at) * 1000000)::int8, \
      (extract(epoch from updated_at) * 1000000)::int8, \
      language, code";
@@ -138,12 +141,16 @@ impl Store for PostgresStore {
             .map_err(backend("begin create"))?;
         let row = tx
             .query_opt(
+                // Neither id may be taken in the other role either.
                 &format!(
-                    "INSERT INTO rooms (id, language, code) VALUES ($1, $2, $3)
-                     ON CONFLICT (id) DO NOTHING RETURNING {ROOM_COLUMNS}"
+                    "INSERT INTO rooms (id, view_id, language, code)
+                     SELECT $1::text, $2::text, $3::text, $4::text
+                     WHERE NOT EXISTS (SELECT 1 FROM rooms WHERE view_id = $1 OR id = $2)
+                     ON CONFLICT DO NOTHING RETURNING {ROOM_COLUMNS}"
                 ),
                 &[
                     &room.id.as_str(),
+                    &room.view_id.as_str(),
                     &room.language.as_str(),
                     &column_text(room.code).as_ref(),
                 ],
@@ -165,13 +172,30 @@ impl Store for PostgresStore {
         let client = self.client().await?;
         client
             .query_opt(
-                &format!("SELECT {ROOM_COLUMNS} FROM rooms WHERE id = $1"),
+                &format!("SELECT {ROOM_COLUMNS} FROM rooms WHERE id = $1 OR view_id = $1"),
                 &[&id.as_str()],
             )
             .await
             .map_err(backend("read room"))?
             .map(|row| record(&row))
             .transpose()
+    }
+
+    async fn resolve(&self, id: &RoomId) -> Result<Option<Resolved>, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT id FROM rooms WHERE id = $1 OR view_id = $1",
+                &[&id.as_str()],
+            )
+            .await
+            .map_err(backend("resolve room id"))?;
+        row.map(|row| {
+            let room = parse_id(row.get(0))?;
+            let role = if &room == id { Role::Edit } else { Role::View };
+            Ok(Resolved { room, role })
+        })
+        .transpose()
     }
 
     async fn load(&self, id: &RoomId) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
@@ -436,16 +460,19 @@ fn backend(context: &str) -> impl Fn(tokio_postgres::Error) -> StoreError + '_ {
     }
 }
 
+fn parse_id(raw: String) -> Result<RoomId, StoreError> {
+    RoomId::parse(&raw)
+        .map_err(|_| StoreError::Corrupt(format!("invalid room id in database: {raw:?}")))
+}
+
 fn record(row: &Row) -> Result<RoomRecord, StoreError> {
-    let id: String = row.get(0);
-    let id = RoomId::parse(&id)
-        .map_err(|_| StoreError::Corrupt(format!("invalid room id in database: {id:?}")))?;
     Ok(RoomRecord {
-        id,
-        created_at: micros(row.get(1)),
-        updated_at: micros(row.get(2)),
-        language: row.get(3),
-        code: row.get(4),
+        id: parse_id(row.get(0))?,
+        view_id: parse_id(row.get(1))?,
+        created_at: micros(row.get(2)),
+        updated_at: micros(row.get(3)),
+        language: row.get(4),
+        code: row.get(5),
     })
 }
 

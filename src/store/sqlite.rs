@@ -14,11 +14,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
-use super::{Batch, NewRoom, RoomRecord, Store, StoreError, column_text, valid_language};
-use crate::domain::RoomId;
+use super::{Batch, NewRoom, Resolved, RoomRecord, Store, StoreError, column_text, valid_language};
+use crate::domain::{Role, RoomId};
 
 /// Schema versions, applied in order and recorded in `PRAGMA user_version`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE rooms (
         id         TEXT    PRIMARY KEY,
         created_at INTEGER NOT NULL, -- Unix microseconds
@@ -36,7 +37,14 @@ const MIGRATIONS: &[&str] = &["
         data    BLOB    NOT NULL
     );
     CREATE INDEX updates_room_id_id ON updates (room_id, id);
-"];
+",
+    "
+    -- Every room gets a view-only id; older rooms a random one.
+    ALTER TABLE rooms ADD COLUMN view_id TEXT;
+    UPDATE rooms SET view_id = lower(hex(randomblob(16))) WHERE view_id IS NULL;
+    CREATE UNIQUE INDEX rooms_view_id ON rooms (view_id);
+",
+];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -103,6 +111,7 @@ impl Store for SqliteStore {
         let micros = now.timestamp_micros();
         let record = RoomRecord {
             id: room.id.clone(),
+            view_id: room.view_id.clone(),
             created_at: from_micros(micros),
             updated_at: from_micros(micros),
             language: room.language.as_str().to_owned(),
@@ -112,12 +121,24 @@ impl Store for SqliteStore {
         let r = record.clone();
         self.with(move |conn| {
             let tx = conn.transaction().map_err(backend("begin create"))?;
-            tx.execute(
-                "INSERT INTO rooms (id, created_at, updated_at, language, code)
-                 VALUES (?1, ?2, ?2, ?3, ?4)",
-                params![r.id.as_str(), micros, r.language, r.code],
-            )
-            .map_err(backend("insert room"))?;
+            // Neither id may be taken in the other role either.
+            let inserted = tx
+                .execute(
+                    "INSERT INTO rooms (id, view_id, created_at, updated_at, language, code)
+                     SELECT ?1, ?2, ?3, ?3, ?4, ?5
+                     WHERE NOT EXISTS (SELECT 1 FROM rooms WHERE view_id = ?1 OR id = ?2)",
+                    params![
+                        r.id.as_str(),
+                        r.view_id.as_str(),
+                        micros,
+                        r.language,
+                        r.code
+                    ],
+                )
+                .map_err(backend("insert room"))?;
+            if inserted == 0 {
+                return Err(StoreError::Conflict);
+            }
             tx.execute(
                 "INSERT INTO snapshots (room_id, state) VALUES (?1, ?2)",
                 params![r.id.as_str(), state],
@@ -132,21 +153,56 @@ impl Store for SqliteStore {
     async fn room(&self, id: &RoomId) -> Result<Option<RoomRecord>, StoreError> {
         let id = id.clone();
         self.with(move |conn| {
-            conn.query_row(
-                "SELECT created_at, updated_at, language, code FROM rooms WHERE id = ?1",
-                [id.as_str()],
-                |row| {
-                    Ok(RoomRecord {
-                        id: id.clone(),
-                        created_at: from_micros(row.get(0)?),
-                        updated_at: from_micros(row.get(1)?),
-                        language: row.get(2)?,
-                        code: row.get(3)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(backend("read room"))
+            let row = conn
+                .query_row(
+                    "SELECT id, view_id, created_at, updated_at, language, code
+                     FROM rooms WHERE id = ?1 OR view_id = ?1",
+                    [id.as_str()],
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get(2)?,
+                            row.get(3)?,
+                            row.get(4)?,
+                            row.get(5)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(backend("read room"))?;
+            row.map(|(id, view_id, created, updated, language, code)| {
+                Ok(RoomRecord {
+                    id: parse_id(&id)?,
+                    view_id: parse_id(&view_id)?,
+                    created_at: from_micros(created),
+                    updated_at: from_micros(updated),
+                    language,
+                    code,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn resolve(&self, id: &RoomId) -> Result<Option<Resolved>, StoreError> {
+        let id = id.clone();
+        self.with(move |conn| {
+            let room: Option<String> = conn
+                .query_row(
+                    "SELECT id FROM rooms WHERE id = ?1 OR view_id = ?1",
+                    [id.as_str()],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(backend("resolve room id"))?;
+            room.map(|raw| {
+                let room = parse_id(&raw)?;
+                let role = if room == id { Role::Edit } else { Role::View };
+                Ok(Resolved { room, role })
+            })
+            .transpose()
         })
         .await
     }
@@ -300,6 +356,11 @@ fn backend(context: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     }
 }
 
+fn parse_id(raw: &str) -> Result<RoomId, StoreError> {
+    RoomId::parse(raw)
+        .map_err(|_| StoreError::Corrupt(format!("invalid room id in database: {raw:?}")))
+}
+
 fn from_micros(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
@@ -344,6 +405,41 @@ mod tests {
         let dir = TempDir::new();
         let store = SqliteStore::open(&dir.0).unwrap();
         contract::awkward_text_round_trips(&store).await;
+    }
+
+    #[tokio::test]
+    async fn view_ids_resolve_and_never_collide() {
+        let dir = TempDir::new();
+        let store = SqliteStore::open(&dir.0).unwrap();
+        contract::view_ids_resolve_and_never_collide(&store).await;
+    }
+
+    #[tokio::test]
+    async fn rooms_from_before_view_ids_get_one() {
+        let dir = TempDir::new();
+        std::fs::create_dir_all(&dir.0).unwrap();
+        {
+            let conn = Connection::open(dir.0.join("pairprog.db")).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO rooms (id, created_at, updated_at, language, code)
+                 VALUES ('oldroom1', 0, 0, 'python', 'x'), ('oldroom2', 0, 0, 'python', 'y')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&dir.0).unwrap();
+        let mut views = Vec::new();
+        for raw in ["oldroom1", "oldroom2"] {
+            let id = RoomId::parse(raw).unwrap();
+            let view = store.room(&id).await.unwrap().unwrap().view_id;
+            assert_eq!(view.as_str().len(), 32, "{view}");
+            let resolved = store.resolve(&view).await.unwrap().unwrap();
+            assert_eq!((resolved.room, resolved.role), (id, Role::View));
+            views.push(view);
+        }
+        assert_ne!(views[0], views[1]);
     }
 
     #[tokio::test]

@@ -14,4 +14,6 @@ mod json_protocol;
 mod limits;
 mod rest;
 mod rolling;
+mod tokens;
+mod view;
 mod yjs_protocol;

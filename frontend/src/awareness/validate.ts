@@ -26,6 +26,8 @@ export interface SafeSelection {
 export interface SafeState {
   user?: SafeUser;
   selection?: SafeSelection;
+  /** The server marks a view-only connection's states `"role": "view"`. */
+  viewing?: boolean;
 }
 
 /** Where positions must point: the root text's name and, to resolve them, the text. */
@@ -112,5 +114,6 @@ export function validateState(state: unknown, { textName = 'code', text = null }
     if (anchor === null || head === null) return null;
     safe.selection = { anchor, head };
   }
+  if (state.role === 'view') safe.viewing = true;
   return safe;
 }

@@ -9,10 +9,12 @@ import type { RoomConnection } from '../hooks/useRoomConnection';
 interface Props {
   conn: RoomConnection;
   language: string;
+  /** A viewer's editor: the text, the cursors, no typing. */
+  readOnly?: boolean;
 }
 
 /** Monaco bound to the room's `code` text; the CRDT is the only copy of the text. */
-export default function CodeEditor({ conn, language }: Props) {
+export default function CodeEditor({ conn, language, readOnly = false }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const languageRef = useRef(language);
@@ -31,26 +33,33 @@ export default function CodeEditor({ conn, language }: Props) {
       minimap: { enabled: false },
       scrollBeyondLastLine: false,
       tabSize: 4,
-      inlineSuggest: { enabled: true },
+      inlineSuggest: { enabled: !readOnly },
       padding: { top: 8 },
+      readOnly,
+      readOnlyMessage: { value: 'View only: this link cannot edit the room.' },
     });
     editorRef.current = editor;
     // Only well-formed remote states reach y-monaco: it throws on bad ones.
     const binding = new MonacoBinding(conn.text, model, new Set([editor]), conn.peers.forMonaco());
-    const completions = registerAutocomplete(editor, () => languageRef.current);
-    editor.focus();
+    const completions = readOnly ? null : registerAutocomplete(editor, () => languageRef.current);
+    if (!readOnly) editor.focus();
     // Read-only handle for the end-to-end test and for debugging from the console.
     const w = window as Window & { __pairprog?: unknown };
-    w.__pairprog = { editorText: () => model.getValue(), editorLanguage: () => model.getLanguageId(), clientId: conn.doc.clientID };
+    w.__pairprog = {
+      editorText: () => model.getValue(),
+      editorLanguage: () => model.getLanguageId(),
+      readOnly: () => editor.getOption(monaco.editor.EditorOption.readOnly),
+      clientId: conn.doc.clientID,
+    };
     return () => {
       delete w.__pairprog;
-      completions.dispose();
+      completions?.dispose();
       binding.destroy();
       editor.dispose();
       model.dispose();
       editorRef.current = null;
     };
-  }, [conn]);
+  }, [conn, readOnly]);
 
   useEffect(() => {
     const model = editorRef.current?.getModel();

@@ -6,6 +6,7 @@ const LABELS: Record<ConnectionState, string> = {
   connected: 'Connected',
   reconnecting: 'Reconnecting…',
   offline: 'Offline',
+  denied: 'Disconnected',
 };
 
 const HINTS: Record<ConnectionState, string> = {
@@ -13,6 +14,7 @@ const HINTS: Record<ConnectionState, string> = {
   connected: 'Live: edits are shared as you type',
   reconnecting: 'Connection lost; keep typing, edits sync when it is back',
   offline: 'You are offline; keep typing, edits sync when you are back online',
+  denied: 'The server ended the session (access expired, or the room is gone); reload with a new link',
 };
 
 export function ConnectionBadge() {

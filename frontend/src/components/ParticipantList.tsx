@@ -11,6 +11,11 @@ export function ParticipantList() {
             {p.name.slice(0, 1).toUpperCase()}
           </span>
           <span className="participant-name">{p.name}</span>
+          {p.viewing && (
+            <span className="viewing small-text" data-testid="viewing" title="Watching: cannot edit">
+              viewing
+            </span>
+          )}
           {p.isLocal && <span className="muted small-text">(you)</span>}
         </li>
       ))}

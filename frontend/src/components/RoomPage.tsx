@@ -42,13 +42,23 @@ export function RoomPage({ roomId, navigate }: Props) {
           </p>
         ) : (
           <div className="card notice" role="alert" data-testid="room-error">
-            <h2>{status === 'notFound' ? 'Room not found' : status === 'invalid' ? 'Invalid room id' : 'Something went wrong'}</h2>
+            <h2>
+              {status === 'notFound'
+                ? 'Room not found'
+                : status === 'invalid'
+                  ? 'Invalid room id'
+                  : status === 'denied'
+                    ? 'Access denied'
+                    : 'Something went wrong'}
+            </h2>
             <p className="muted">
               {status === 'notFound'
                 ? `There is no room “${roomId}”. Check the link, or create a new room.`
                 : status === 'invalid'
                   ? 'Room ids are 6–64 letters, digits, "-" or "_".'
-                  : error}
+                  : status === 'denied'
+                    ? `This room needs a valid access link (${error}).`
+                    : error}
             </p>
             <button className="button primary" type="button" onClick={home}>
               Back to start

@@ -23,6 +23,9 @@ export function RoomWorkspace({ roomId, goHome }: Props) {
   const conn = useRoomConnection(roomId);
   useRoomPolling(roomId);
   const language = useAppSelector((s) => s.room.language);
+  const role = useAppSelector((s) => s.room.role);
+  const viewId = useAppSelector((s) => s.room.viewId);
+  const viewing = role === 'view';
   // The sidebar is docked on wide windows and an overlay, closed by default, on narrow ones.
   const narrow = useMediaQuery('(max-width: 800px)');
   const [sidebarOpen, setSidebarOpen] = useState(!narrow);
@@ -41,12 +44,17 @@ export function RoomWorkspace({ roomId, goHome }: Props) {
         <span className="room-id" title="Room id" data-testid="room-id">
           {roomId}
         </span>
-        <ShareButtons roomId={roomId} />
+        {viewing && (
+          <span className="view-only" data-testid="view-only" title="You can watch this room, not edit it">
+            View only
+          </span>
+        )}
+        <ShareButtons roomId={roomId} viewId={viewId} canEdit={!viewing} />
         <div className="spacer" />
         <LanguageSelect
           testId="room-language"
           value={language}
-          disabled={!conn}
+          disabled={!conn || viewing}
           onChange={(lang) => conn?.setLanguage(lang)}
         />
         <ConnectionBadge />
@@ -67,7 +75,7 @@ export function RoomWorkspace({ roomId, goHome }: Props) {
         <main className="editor-pane">
           {conn ? (
             <Suspense fallback={<div className="editor-loading muted">Loading editor…</div>}>
-              <CodeEditor conn={conn} language={language} />
+              <CodeEditor conn={conn} language={language} readOnly={viewing} />
             </Suspense>
           ) : (
             <div className="editor-loading muted">Connecting…</div>

@@ -2,10 +2,20 @@ import { useEffect, useState } from 'react';
 import { copyText } from '../clipboard';
 import { shareLink } from '../roomId';
 
-type Copied = 'id' | 'link' | 'failed' | null;
+type Copied = 'id' | 'link' | 'view' | 'failed' | null;
 
-export function ShareButtons({ roomId }: { roomId: string }) {
+interface Props {
+  /** The id this page uses: the edit id for an editor, the view id for a viewer. */
+  roomId: string;
+  /** The room's view-only id, when known. */
+  viewId: string | null;
+  /** Only an editor is shown (and may copy) the edit link. */
+  canEdit: boolean;
+}
+
+export function ShareButtons({ roomId, viewId, canEdit }: Props) {
   const [copied, setCopied] = useState<Copied>(null);
+  const [failedText, setFailedText] = useState('');
 
   useEffect(() => {
     if (!copied) return;
@@ -13,8 +23,10 @@ export function ShareButtons({ roomId }: { roomId: string }) {
     return () => window.clearTimeout(t);
   }, [copied]);
 
-  const copy = async (what: 'id' | 'link') => {
-    const ok = await copyText(what === 'id' ? roomId : shareLink(roomId));
+  const copy = async (what: 'id' | 'link' | 'view') => {
+    const text = what === 'id' ? roomId : what === 'link' ? shareLink(roomId) : shareLink(viewId ?? roomId);
+    const ok = await copyText(text);
+    setFailedText(text);
     setCopied(ok ? what : 'failed');
   };
 
@@ -23,12 +35,32 @@ export function ShareButtons({ roomId }: { roomId: string }) {
       <button type="button" className="button small copy-id" data-testid="copy-id" onClick={() => void copy('id')}>
         {copied === 'id' ? 'Copied!' : 'Copy id'}
       </button>
-      <button type="button" className="button small primary" data-testid="copy-link" onClick={() => void copy('link')}>
-        {copied === 'link' ? 'Link copied!' : 'Share link'}
-      </button>
+      {canEdit && (
+        <button
+          type="button"
+          className="button small primary"
+          data-testid="copy-link"
+          title="Anyone with this link can edit"
+          onClick={() => void copy('link')}
+        >
+          {copied === 'link' ? 'Link copied!' : 'Share link'}
+        </button>
+      )}
+      {viewId && (
+        <button
+          type="button"
+          className="button small"
+          data-testid="copy-view-link"
+          data-link={shareLink(viewId)}
+          title="Anyone with this link can watch, not edit"
+          onClick={() => void copy('view')}
+        >
+          {copied === 'view' ? 'View link copied!' : 'View link'}
+        </button>
+      )}
       {copied === 'failed' && (
         <span className="error small-text" role="alert">
-          Copy failed: {shareLink(roomId)}
+          Copy failed: {failedText}
         </span>
       )}
     </span>

@@ -14,9 +14,15 @@ type Handler = (arg: never) => void;
 class FakeProvider implements RoomProvider {
   awareness: Awareness;
   destroyed = false;
+  connects = 0;
+  params: Record<string, string>;
   private handlers = new Map<string, Set<Handler>>();
-  constructor(readonly roomId: string, readonly doc: Y.Doc) {
+  constructor(readonly roomId: string, readonly doc: Y.Doc, token: string | null = null) {
     this.awareness = new Awareness(doc);
+    this.params = token ? { token } : {};
+  }
+  connect() {
+    this.connects++;
   }
   on(event: string, cb: Handler) {
     if (!this.handlers.has(event)) this.handlers.set(event, new Set());
@@ -27,6 +33,7 @@ class FakeProvider implements RoomProvider {
   }
   emit(event: 'status', arg: { status: ProviderStatus }): void;
   emit(event: 'sync', arg: boolean): void;
+  emit(event: 'closed', arg: { code: number; reason: string }): void;
   emit(event: string, arg: unknown) {
     this.handlers.get(event)?.forEach((cb) => (cb as (a: unknown) => void)(arg));
   }
@@ -40,8 +47,8 @@ function setup() {
   const store = makeStore();
   store.dispatch(nameChanged('Curious Otter'));
   const providers: FakeProvider[] = [];
-  const factory: ProviderFactory = (roomId, doc) => {
-    const p = new FakeProvider(roomId, doc);
+  const factory: ProviderFactory = (roomId, doc, token) => {
+    const p = new FakeProvider(roomId, doc, token);
     providers.push(p);
     return p;
   };
@@ -131,6 +138,53 @@ describe('useRoomConnection', () => {
       p.awareness.emit('change', [{ added: [901, 902, 903, 904], updated: [], removed: [] }, 'remote']);
     });
     expect(store.getState().room.participants.map((x) => x.name)).toEqual(['Curious Otter', 'Fine Fox']);
+  });
+
+  it('marks viewers in the participant list', () => {
+    const { store, providers } = setup();
+    const p = providers[0];
+    const peerDoc = new Y.Doc();
+    act(() => {
+      p.awareness.states.set(peerDoc.clientID, { user: { name: 'Vera', color: '#0090ff' }, role: 'view' });
+      p.awareness.emit('change', [{ added: [peerDoc.clientID], updated: [], removed: [] }, 'remote']);
+    });
+    const vera = store.getState().room.participants.find((x) => x.name === 'Vera');
+    expect(vera?.viewing).toBe(true);
+    expect(store.getState().room.participants.find((x) => x.isLocal)?.viewing).toBe(false);
+  });
+
+  it('on 4401 asks the page for a new token and reconnects with it', async () => {
+    window.pairprog = { refreshToken: async () => 'renewed.token.sig' };
+    try {
+      const { store, providers } = setup();
+      const p = providers[0];
+      await act(async () => {
+        p.emit('closed', { code: 4401, reason: 'token missing, invalid or expired' });
+        await Promise.resolve();
+      });
+      expect(p.params.token).toBe('renewed.token.sig');
+      expect(p.connects).toBe(1);
+      expect(connectionState(store.getState().connection)).not.toBe('denied');
+      // Without a new token the session ends, and the badge says so.
+      window.pairprog = { refreshToken: () => null };
+      await act(async () => {
+        p.emit('closed', { code: 4401, reason: 'expired' });
+        await Promise.resolve();
+      });
+      expect(p.connects).toBe(1);
+      expect(connectionState(store.getState().connection)).toBe('denied');
+    } finally {
+      delete window.pairprog;
+    }
+  });
+
+  it('on 4403 starts over with a fresh document', () => {
+    const { providers, hook } = setup();
+    const first = hook.result.current;
+    act(() => providers[0].emit('closed', { code: 4403, reason: 'view-only' }));
+    expect(providers[0].destroyed).toBe(true);
+    expect(providers).toHaveLength(2);
+    expect(hook.result.current?.doc).not.toBe(first?.doc);
   });
 
   it('tears down on leaving and reconnects for a new room', () => {

@@ -3,7 +3,7 @@ import { createSlice, type PayloadAction } from '@reduxjs/toolkit';
 /** The y-websocket provider's own status values. */
 export type ProviderStatus = 'connecting' | 'connected' | 'disconnected';
 /** What the UI shows. */
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'denied';
 
 export interface ConnectionSliceState {
   provider: ProviderStatus;
@@ -11,6 +11,8 @@ export interface ConnectionSliceState {
   synced: boolean;
   /** Whether this room session has been connected at least once. */
   everConnected: boolean;
+  /** The close code that ended the connection for good (no new token, room gone). */
+  closedCode: number | null;
 }
 
 const initialState: ConnectionSliceState = {
@@ -18,6 +20,7 @@ const initialState: ConnectionSliceState = {
   online: typeof navigator === 'undefined' ? true : navigator.onLine,
   synced: false,
   everConnected: false,
+  closedCode: null,
 };
 
 const connectionSlice = createSlice({
@@ -26,8 +29,14 @@ const connectionSlice = createSlice({
   reducers: {
     providerStatusChanged(state, action: PayloadAction<ProviderStatus>) {
       state.provider = action.payload;
-      if (action.payload === 'connected') state.everConnected = true;
-      else state.synced = false;
+      if (action.payload === 'connected') {
+        state.everConnected = true;
+        state.closedCode = null;
+      } else state.synced = false;
+    },
+    providerClosed(state, action: PayloadAction<number>) {
+      state.closedCode = action.payload;
+      state.synced = false;
     },
     syncedChanged(state, action: PayloadAction<boolean>) {
       state.synced = action.payload;
@@ -42,10 +51,11 @@ const connectionSlice = createSlice({
 });
 
 export function connectionState(s: ConnectionSliceState): ConnectionState {
+  if (s.closedCode !== null && s.provider !== 'connected') return 'denied';
   if (!s.online) return 'offline';
   if (s.provider === 'connected') return 'connected';
   return s.everConnected ? 'reconnecting' : 'connecting';
 }
 
-export const { providerStatusChanged, syncedChanged, onlineChanged, connectionReset } = connectionSlice.actions;
+export const { providerStatusChanged, providerClosed, syncedChanged, onlineChanged, connectionReset } = connectionSlice.actions;
 export default connectionSlice.reducer;

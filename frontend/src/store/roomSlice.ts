@@ -2,17 +2,25 @@ import { createAsyncThunk, createSlice, type PayloadAction } from '@reduxjs/tool
 import { ApiError, createRoom as apiCreateRoom, getRoom, type CreatedRoom, type RoomInfo } from '../api';
 import { isValidRoomId } from '../roomId';
 
-export type RoomStatus = 'idle' | 'loading' | 'ready' | 'invalid' | 'notFound' | 'error';
+export type RoomStatus = 'idle' | 'loading' | 'ready' | 'invalid' | 'notFound' | 'denied' | 'error';
 
 export interface Participant {
   clientId: number;
   name: string;
   color: string;
   isLocal: boolean;
+  /** On a view-only connection (the server marks its states). */
+  viewing?: boolean;
 }
+
+export type Role = 'edit' | 'view';
 
 export interface RoomState {
   roomId: string | null;
+  /** What this page may do: an editor sees and shares both links, a viewer only watches. */
+  role: Role;
+  /** The room's view-only id (`/r/{viewId}`), once loaded. */
+  viewId: string | null;
   status: RoomStatus;
   error: string | null;
   /** Mirrors `meta.language` of the shared document (metadata, not the text). */
@@ -28,6 +36,8 @@ export interface RoomState {
 
 export const initialRoomState: RoomState = {
   roomId: null,
+  role: 'edit',
+  viewId: null,
   status: 'idle',
   error: null,
   language: 'python',
@@ -55,7 +65,7 @@ export const createRoom = createAsyncThunk<CreatedRoom, string, { rejectValue: s
   },
 );
 
-type LoadError = { kind: 'invalid' | 'notFound' | 'error'; message: string };
+type LoadError = { kind: 'invalid' | 'notFound' | 'denied' | 'error'; message: string };
 
 /** Validates the id, then asks the server whether the room exists. */
 export const loadRoom = createAsyncThunk<RoomInfo, string, { rejectValue: LoadError }>(
@@ -69,6 +79,9 @@ export const loadRoom = createAsyncThunk<RoomInfo, string, { rejectValue: LoadEr
     } catch (err) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 400 || err.status === 422)) {
         return rejectWithValue({ kind: 'notFound', message: 'Room not found' });
+      }
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+        return rejectWithValue({ kind: 'denied', message: err.message });
       }
       return rejectWithValue({ kind: 'error', message: `Could not load the room: ${message(err)}` });
     }
@@ -114,6 +127,8 @@ const roomSlice = createSlice({
       .addCase(loadRoom.fulfilled, (state, action) => {
         if (state.loadRequestId !== action.meta.requestId) return;
         state.status = 'ready';
+        state.role = action.payload.role === 'view' ? 'view' : 'edit';
+        state.viewId = action.payload.viewId ?? null;
         state.language = action.payload.language || state.language;
         state.connectionCount = action.payload.connectionCount;
         state.createdAt = action.payload.created_at;

@@ -147,6 +147,44 @@ async fn migrations_apply_once_even_concurrently() {
 }
 
 #[tokio::test]
+async fn view_ids_resolve_and_never_collide() {
+    let db = TestDb::new().await;
+    contract::view_ids_resolve_and_never_collide(&db.store().await).await;
+}
+
+#[tokio::test]
+async fn rooms_from_before_view_ids_get_one() {
+    let db = TestDb::new().await;
+    {
+        let (client, conn) = db.config.connect(NoTls).await.unwrap();
+        tokio::spawn(conn);
+        client.batch_execute(MIGRATIONS[0].1).await.unwrap();
+        client
+            .batch_execute(
+                "CREATE TABLE schema_migrations (
+                     version int8 PRIMARY KEY,
+                     applied_at timestamptz NOT NULL DEFAULT now());
+                 INSERT INTO schema_migrations (version) VALUES (1);
+                 INSERT INTO rooms (id, language, code)
+                     VALUES ('oldroom1', 'python', 'x'), ('oldroom2', 'python', 'y');",
+            )
+            .await
+            .unwrap();
+    }
+    let store = db.store().await;
+    let mut views = Vec::new();
+    for raw in ["oldroom1", "oldroom2"] {
+        let id = RoomId::parse(raw).unwrap();
+        let view = store.room(&id).await.unwrap().unwrap().view_id;
+        assert_eq!(view.as_str().len(), 32, "{view}");
+        let resolved = store.resolve(&view).await.unwrap().unwrap();
+        assert_eq!((resolved.room, resolved.role), (id, Role::View));
+        views.push(view);
+    }
+    assert_ne!(views[0], views[1]);
+}
+
+#[tokio::test]
 async fn a_url_without_database_is_refused() {
     let err = PostgresStore::connect("postgres://postgres@127.0.0.1:1", 1).await;
     let Err(StoreError::Backend(msg)) = err else {

@@ -40,7 +40,18 @@ impl JsonClient {
     }
 
     pub async fn try_connect(url: &str) -> Result<Self, Refused> {
-        let (mut ws, _) = match connect_async(url).await {
+        Self::try_connect_as(url, None).await
+    }
+
+    /// Connects with `Authorization: Bearer {token}` when given one.
+    pub async fn try_connect_as(url: &str, bearer: Option<&str>) -> Result<Self, Refused> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().expect("a WebSocket url");
+        if let Some(token) = bearer {
+            let value = format!("Bearer {token}").parse().expect("a header value");
+            request.headers_mut().insert("authorization", value);
+        }
+        let (mut ws, _) = match connect_async(request).await {
             Ok(ok) => ok,
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 return Err(Refused::Http(response.status().as_u16()));

@@ -1,6 +1,7 @@
 //! Test support: real server processes, real Postgres and Redis, and real
 //! WebSocket clients for both protocols.
 
+pub mod access;
 pub mod json_client;
 pub mod nginx;
 pub mod server;
