@@ -43,6 +43,8 @@ pub fn initial_state(code: &str, language: &str) -> Vec<u8> {
 /// (`None` when the update was already known or is waiting for missing
 /// dependencies), so a duplicate is never relayed.
 pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<Option<Vec<u8>>, DocError> {
+    // yrs trusts the counts and clocks inside; the walk does not.
+    crate::wire::inspect_update(update).map_err(|e| DocError::Malformed(e.to_string()))?;
     let update = Update::decode_v1(update).map_err(|e| DocError::Malformed(e.to_string()))?;
     let mut txn = doc.transact_mut();
     txn.apply_update(update)

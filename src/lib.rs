@@ -9,6 +9,8 @@
 //! - [`room`]: live rooms, one actor each: document, awareness, local
 //!   connections, persistence batching and relay.
 //! - [`doc`]: the shared document model (pure yrs, UTF-16 offsets).
+//! - [`wire`]: the y-protocols wire format, walked with bounded memory
+//!   before yrs decodes a frame or an update.
 //! - [`store`]: durable storage — SQLite (single node) or Postgres.
 //! - [`bus`]: relay between instances — in-process or Redis.
 //! - [`autocomplete`]: the suggestion engine.
@@ -27,6 +29,7 @@ pub mod room;
 pub mod settings;
 pub mod store;
 pub mod telemetry;
+pub mod wire;
 
 pub use app::{Application, Stop};
 pub use settings::Settings;

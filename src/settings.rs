@@ -83,6 +83,8 @@ pub struct Limits {
     pub max_conns_per_room: usize,
     pub msgs_per_sec: u32,
     pub msg_burst: u32,
+    /// y-protocols messages one `/yjs` frame may carry.
+    pub max_msgs_per_frame: usize,
     pub rooms_per_minute: u32,
     /// Frames queued for one socket before it counts as too slow.
     pub send_queue: usize,
@@ -124,6 +126,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("limits.max_conns_per_room", "200"),
     ("limits.msgs_per_sec", "60"),
     ("limits.msg_burst", "200"),
+    ("limits.max_msgs_per_frame", "64"),
     ("limits.rooms_per_minute", "30"),
     ("limits.send_queue", "1024"),
     ("ws.ping_interval_secs", "20"),
@@ -190,6 +193,10 @@ impl Settings {
             ),
             ("limits.msgs_per_sec", u64::from(self.limits.msgs_per_sec)),
             ("limits.msg_burst", u64::from(self.limits.msg_burst)),
+            (
+                "limits.max_msgs_per_frame",
+                self.limits.max_msgs_per_frame as u64,
+            ),
             (
                 "limits.rooms_per_minute",
                 u64::from(self.limits.rooms_per_minute),

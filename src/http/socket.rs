@@ -35,7 +35,7 @@ fn configure(ws: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
 /// The upgrade handler of every WebSocket route: a malformed room id is a
 /// 400 before any upgrade; the room itself is looked up once connected
 /// (an unknown one closes with 4404).
-pub(super) async fn upgrade<P: Protocol + Default + 'static>(
+pub(super) async fn upgrade<P: Protocol + 'static>(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     ws: WebSocketUpgrade,
@@ -44,7 +44,8 @@ pub(super) async fn upgrade<P: Protocol + Default + 'static>(
     Ok(configure(ws, &state)
         .on_upgrade(move |socket| {
             let sockets = state.sockets.clone();
-            sockets.track_future(serve(socket, state, room, P::default()))
+            let protocol = P::new(&state);
+            sockets.track_future(serve(socket, state, room, protocol))
         })
         .into_response())
 }
@@ -53,6 +54,11 @@ pub(super) async fn upgrade<P: Protocol + Default + 'static>(
 pub(super) trait Protocol: Send {
     const KIND: PeerKind;
     const LABEL: &'static str;
+
+    /// The per-socket protocol state, from the server's settings.
+    fn new(state: &AppState) -> Self
+    where
+        Self: Sized;
 
     /// Handles one data frame. `Ok(Some(_))` is a reply for this socket
     /// alone (an `error` message); `Err` closes the socket.

@@ -41,7 +41,6 @@ struct Tagged {
     r#type: String,
 }
 
-#[derive(Default)]
 struct Json;
 
 fn error(code: &str, detail: &str) -> WsMessage {
@@ -52,6 +51,10 @@ fn error(code: &str, detail: &str) -> WsMessage {
 impl Protocol for Json {
     const KIND: PeerKind = PeerKind::Json;
     const LABEL: &'static str = "json";
+
+    fn new(_: &AppState) -> Self {
+        Json
+    }
 
     fn on_message(
         &mut self,

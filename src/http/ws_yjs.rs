@@ -1,18 +1,21 @@
 //! `/yjs/{roomId}`: the y-websocket protocol, so the stock browser
 //! provider connects unchanged. Binary frames only; each may hold one or
-//! more y-protocols messages.
+//! more y-protocols messages (up to `limits.max_msgs_per_frame`), walked
+//! by [`crate::wire`] before yrs decodes any of them.
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::ws::Message as WsMessage;
 use axum::routing::get;
 use bytes::Bytes;
-use yrs::sync::{Message, MessageReader};
-use yrs::updates::decoder::DecoderV1;
 use yrs::updates::encoder::Encode;
 
 use super::AppState;
-use super::socket::{self, Protocol};
+use super::socket::{self, Protocol, RATE_LIMITED};
+use crate::metrics::Metrics;
 use crate::room::{CloseReason, Connection, PeerKind};
+use crate::wire::{self, WireError};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/yjs/{id}", get(socket::upgrade::<Yjs>))
@@ -27,12 +30,21 @@ const MALFORMED: CloseReason = CloseReason {
     reason: "malformed y-protocols message",
 };
 
-#[derive(Default)]
-struct Yjs;
+struct Yjs {
+    max_messages: usize,
+    metrics: Arc<Metrics>,
+}
 
 impl Protocol for Yjs {
     const KIND: PeerKind = PeerKind::Yjs;
     const LABEL: &'static str = "yjs";
+
+    fn new(state: &AppState) -> Self {
+        Self {
+            max_messages: state.settings.limits.max_msgs_per_frame,
+            metrics: state.metrics.clone(),
+        }
+    }
 
     fn on_message(
         &mut self,
@@ -42,7 +54,18 @@ impl Protocol for Yjs {
         let WsMessage::Binary(frame) = message else {
             return Err(NOT_BINARY);
         };
-        let messages = decode_all(&frame).ok_or(MALFORMED)?;
+        let messages = match wire::decode_frame(&frame, self.max_messages) {
+            Ok(messages) => messages,
+            Err(WireError::TooManyMessages { .. }) => {
+                self.metrics.reject("too_many_messages_in_frame");
+                return Err(RATE_LIMITED);
+            }
+            Err(error) => {
+                tracing::debug!(%error, "malformed y-protocols frame");
+                self.metrics.reject("malformed_frame");
+                return Err(MALFORMED);
+            }
+        };
         let single = messages.len() == 1;
         for message in messages {
             // Relay the client's own bytes when the frame is one message.
@@ -55,14 +78,4 @@ impl Protocol for Yjs {
         }
         Ok(None)
     }
-}
-
-/// Every message of a frame, or `None` if any is malformed or there is
-/// none.
-fn decode_all(frame: &[u8]) -> Option<Vec<Message>> {
-    let mut decoder = DecoderV1::from(frame);
-    let messages = MessageReader::new(&mut decoder)
-        .collect::<Result<Vec<_>, _>>()
-        .ok()?;
-    (!messages.is_empty()).then_some(messages)
 }

@@ -129,11 +129,12 @@ async fn malformed_yjs_frames_close_the_socket_and_leave_the_document_alone() {
     assert!(texty.wait(WAIT, |c| c.closed().is_some()).await);
     assert_eq!(texty.closed(), Some(1003));
 
-    // A well-formed update that is not a valid document update.
+    // A well-formed sync message whose update is not a valid update: the
+    // edge walks the update too and refuses the frame.
     let bad_update = YjsClient::connect(&url).await;
     bad_update.send_update(vec![0xff; 16]);
     assert!(bad_update.wait(WAIT, |c| c.closed().is_some()).await);
-    assert_eq!(bad_update.closed(), Some(1007));
+    assert_eq!(bad_update.closed(), Some(4400));
 
     watcher.append("still fine\n");
     let fresh = YjsClient::connect(&url).await;
@@ -146,6 +147,62 @@ async fn malformed_yjs_frames_close_the_socket_and_leave_the_document_alone() {
         server.stored_code(&room).await,
         format!("{WELCOME}still fine\n")
     );
+}
+
+/// The process's peak resident memory (VmHWM), in bytes.
+fn peak_memory(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+#[tokio::test]
+async fn hostile_frames_are_refused_within_bounded_memory() {
+    let server = Server::start(&Backing::embedded()).await;
+    let room = server.create_room().await;
+    let url = server.ws(&format!("/yjs/{room}"));
+    let elsewhere = server.ws(&format!("/yjs/{}", server.create_room().await));
+    let (a, b) = (
+        YjsClient::connect(&elsewhere).await,
+        YjsClient::connect(&elsewhere).await,
+    );
+    let before = peak_memory(server.pid());
+
+    // A query, then a state vector that claims 2^28 entries in 5 bytes.
+    let probe = [0x03, 0x00, 0x00, 0x05, 0x80, 0x80, 0x80, 0x80, 0x01];
+    for _ in 0..20 {
+        let attacker = YjsClient::connect(&url).await;
+        attacker.send_raw(Message::Binary(probe.to_vec().into()));
+        assert!(attacker.wait(WAIT, |c| c.closed().is_some()).await);
+        assert_eq!(attacker.closed(), Some(4400));
+    }
+    // 100,000 awareness queries in one frame.
+    let queries = YjsClient::connect(&url).await;
+    queries.send_raw(Message::Binary(vec![0x03; 100_000].into()));
+    assert!(queries.wait(WAIT, |c| c.closed().is_some()).await);
+    assert_eq!(queries.closed(), Some(4429));
+
+    let growth = peak_memory(server.pid()).saturating_sub(before);
+    assert!(growth < 16 << 20, "peak memory grew by {growth} bytes");
+    a.append("still served\n");
+    assert!(
+        b.wait_text(Duration::from_secs(1), |t| t.ends_with("still served\n"))
+            .await,
+        "the other room's edit is relayed within 1 s"
+    );
+    let metrics = reqwest::get(server.http("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        r#"pairprog_rejected_messages_total{reason="malformed_frame"} 20"#,
+        r#"pairprog_rejected_messages_total{reason="too_many_messages_in_frame"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
 }
 
 #[tokio::test]
