@@ -16,6 +16,7 @@
 //! - [`autocomplete`]: the suggestion engine.
 //! - [`domain`]: parsed ids and names; [`error`]: the HTTP error type;
 //!   [`metrics`]: Prometheus metrics.
+//! - `fuzzing` (hidden): the entry points of the fuzz targets in `fuzz/`.
 
 pub mod app;
 pub mod autocomplete;
@@ -23,6 +24,8 @@ pub mod bus;
 pub mod doc;
 pub mod domain;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod metrics;
 pub mod room;

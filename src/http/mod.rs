@@ -32,6 +32,8 @@ use crate::room::Hub;
 use crate::settings::Settings;
 
 pub use rate_limit::RateLimiter;
+/// The JSON protocol's parser, for the fuzz targets.
+pub(crate) use ws_json::{Incoming as JsonIncoming, parse as parse_json};
 
 #[derive(Clone)]
 pub struct AppState {

@@ -8,7 +8,7 @@
 //! channel, so the document is never behind a lock.
 
 mod actor;
-mod json_sync;
+pub(crate) mod json_sync;
 pub mod messages;
 
 use std::collections::HashMap;
