@@ -1,6 +1,6 @@
 # pairprog: the two commands are `make run` and `make test`.
 
-.PHONY: run test bench frontend build clean
+.PHONY: run test fuzz bench frontend build clean
 
 # Builds the browser app and the server, then serves on http://localhost:8000
 # with the embedded store (./data) unless DATABASE_URL and REDIS_URL are set.
@@ -10,6 +10,10 @@ run: frontend
 # Every test, plus formatting and lints; installs and starts what it needs.
 test:
 	bash scripts/test.sh
+
+# Each fuzz target for SECONDS (default 30); see docs/fuzzing.md.
+fuzz:
+	bash scripts/fuzz.sh $(SECONDS)
 
 # The published benchmark: writes docs/benchmarks.md.
 bench:

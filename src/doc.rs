@@ -31,7 +31,21 @@ pub fn new_doc() -> Doc {
 /// once, stored as the room's first snapshot, never regenerated on load
 /// (regenerating would insert the welcome twice).
 pub fn initial_state(code: &str, language: &str) -> Vec<u8> {
-    let doc = new_doc();
+    initial_state_of(new_doc(), code, language)
+}
+
+/// `initial_state` written by a fixed client id, so that edits made
+/// against it elsewhere (fuzz seeds) keep referring to its items.
+pub(crate) fn initial_state_by(client_id: u64, code: &str, language: &str) -> Vec<u8> {
+    let doc = Doc::with_options(Options {
+        client_id: yrs::block::ClientID::new(client_id),
+        offset_kind: OffsetKind::Utf16,
+        ..Options::default()
+    });
+    initial_state_of(doc, code, language)
+}
+
+fn initial_state_of(doc: Doc, code: &str, language: &str) -> Vec<u8> {
     let text = doc.get_or_insert_text(CODE);
     let meta = doc.get_or_insert_map(META);
     let mut txn = doc.transact_mut();
@@ -43,12 +57,36 @@ pub fn initial_state(code: &str, language: &str) -> Vec<u8> {
 /// Applies one v1 update; returns the bytes of what actually changed
 /// (`None` when the update was already known or is waiting for missing
 /// dependencies), so a duplicate is never relayed.
+///
+/// yrs integrates blocks that arrive ahead of their client's clock (a gap,
+/// with no missing origin) at once, behind a skip, but its state vector
+/// does not move past the gap, so the transaction's own update leaves them
+/// out: relayed and stored as that, they would exist in this document
+/// only. When the update jumps ahead, its blocks are therefore merged into
+/// what is returned.
 pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<Option<Vec<u8>>, DocError> {
-    let update = Update::decode_v1(update).map_err(|e| DocError::Malformed(e.to_string()))?;
+    // yrs trusts the counts and clocks inside; the walk does not.
+    crate::wire::inspect_update(update).map_err(|e| DocError::Malformed(e.to_string()))?;
+    let raw = update;
+    let update = Update::decode_v1(raw).map_err(|e| DocError::Malformed(e.to_string()))?;
     let mut txn = doc.transact_mut();
+    let before = txn.state_vector();
+    let ahead = update
+        .state_vector_lower()
+        .iter()
+        .any(|(client, clock)| *clock > before.get(client));
     txn.apply_update(update)
         .map_err(|e| DocError::Malformed(e.to_string()))?;
-    Ok(txn.has_changes().then(|| txn.encode_update_v1()))
+    if !txn.has_changes() {
+        return Ok(None);
+    }
+    let effective = txn.encode_update_v1();
+    if !ahead {
+        return Ok(Some(effective));
+    }
+    yrs::merge_updates_v1([effective.as_slice(), raw])
+        .map(Some)
+        .map_err(|e| DocError::Malformed(e.to_string()))
 }
 
 /// Whether applying `update` would change `doc`: an insertion it does
@@ -370,5 +408,30 @@ mod tests {
         let follower = new_doc();
         apply_update(&follower, &effective).unwrap();
         assert_eq!(text(&follower), "abcXY");
+    }
+
+    #[test]
+    fn an_update_ahead_of_its_clients_clock_is_returned_whole() {
+        // Found by fuzzing: yrs integrates it behind a skip, but its own
+        // transaction update left it out, so followers never saw it.
+        let base = initial_state("# hi\n", "python");
+        let a = from_updates([base.as_slice()]).unwrap();
+        let code = a.get_or_insert_text(CODE);
+        let _first = {
+            let mut txn = a.transact_mut();
+            code.insert(&mut txn, 0, "abc");
+            txn.encode_update_v1()
+        };
+        let ahead = {
+            let mut txn = a.transact_mut();
+            code.insert(&mut txn, 7, "!");
+            txn.encode_update_v1()
+        };
+        let main = from_updates([base.as_slice()]).unwrap();
+        let effective = apply_update(&main, &ahead).unwrap().unwrap();
+        let follower = from_updates([base.as_slice()]).unwrap();
+        apply_update(&follower, &effective).unwrap();
+        assert_eq!(text(&main), "# hi!\n");
+        assert_eq!(text(&follower), text(&main));
     }
 }

@@ -24,6 +24,8 @@ pub mod bus;
 pub mod doc;
 pub mod domain;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod metrics;
 pub mod room;

@@ -98,6 +98,8 @@ pub struct Limits {
     pub max_conns_per_room: usize,
     pub msgs_per_sec: u32,
     pub msg_burst: u32,
+    /// y-protocols messages one `/yjs` frame may carry.
+    pub max_msgs_per_frame: usize,
     pub rooms_per_minute: u32,
     /// Bytes queued toward one socket before it counts as too slow (it is
     /// disconnected with 1013). At least a whole document plus room.
@@ -110,8 +112,6 @@ pub struct Limits {
     /// Bytes per second one connection may send, after `byte_burst`.
     pub bytes_per_sec: u32,
     pub byte_burst: u32,
-    /// y-protocols messages one frame may hold.
-    pub max_msgs_per_frame: usize,
     /// Sync step 1 answers and awareness dumps one connection may ask
     /// for per minute (each costs an encoding of the document).
     pub sync_requests_per_min: u32,
@@ -312,6 +312,10 @@ impl Settings {
             ("limits.msgs_per_sec", u64::from(self.limits.msgs_per_sec)),
             ("limits.msg_burst", u64::from(self.limits.msg_burst)),
             (
+                "limits.max_msgs_per_frame",
+                self.limits.max_msgs_per_frame as u64,
+            ),
+            (
                 "limits.rooms_per_minute",
                 u64::from(self.limits.rooms_per_minute),
             ),
@@ -326,10 +330,6 @@ impl Settings {
             ),
             ("limits.bytes_per_sec", u64::from(self.limits.bytes_per_sec)),
             ("limits.byte_burst", u64::from(self.limits.byte_burst)),
-            (
-                "limits.max_msgs_per_frame",
-                self.limits.max_msgs_per_frame as u64,
-            ),
             (
                 "limits.sync_requests_per_min",
                 u64::from(self.limits.sync_requests_per_min),

@@ -33,10 +33,12 @@ pub const MAX_ANY_DEPTH: usize = 64;
 
 /// Highest clock accepted, for block ends, deletions, references, state
 /// vectors and awareness. yrs adds clocks and lengths as unchecked `u32`s
-/// (a panic in a debug build, a wrap-around in release); a client would
-/// need 2^31 operations under one client id to come near this, and the
-/// headroom above it keeps every such sum in range.
-pub const MAX_CLOCK: u32 = 1 << 31;
+/// (a panic in a debug build, a wrap-around in release) and subtracts
+/// them as `i32`s when it integrates, so every clock must fit an `i32`;
+/// the headroom above keeps sums in range (yrs's awareness also adds one
+/// to a client's clock on each removal). A client would need 2^31
+/// operations under one client id to come near it.
+pub const MAX_CLOCK: u32 = i32::MAX as u32;
 
 /// Why a frame or update was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,6 +69,8 @@ pub enum WireError {
     BadJson,
     #[error("values nested deeper than {MAX_ANY_DEPTH}")]
     TooDeep,
+    #[error("a client id of 2^53 or more")]
+    BadClient,
     #[error("a clock goes past {MAX_CLOCK}")]
     ClockOverflow,
     #[error("a block of length 0")]
@@ -205,7 +209,7 @@ fn state_vector(bytes: &[u8]) -> Result<(), WireError> {
     let mut c = Cursor::new(bytes);
     let entries = c.var_u32()?;
     for _ in 0..c.count(u64::from(entries), 2)? {
-        c.var_u64()?;
+        c.client()?;
         if c.var_u32()? > MAX_CLOCK {
             return Err(WireError::ClockOverflow);
         }
@@ -219,7 +223,7 @@ fn awareness(bytes: &[u8]) -> Result<(), WireError> {
     let mut c = Cursor::new(bytes);
     let entries = c.var_u64()?;
     for _ in 0..c.count(entries, 3)? {
-        c.var_u64()?;
+        c.client()?;
         if c.var_u32()? > MAX_CLOCK {
             return Err(WireError::ClockOverflow);
         }

@@ -43,6 +43,8 @@ pub use access::Gate;
 pub use client_addr::{ClientAddr, ClientKey};
 pub use rate_limit::RateLimiter;
 pub use unknown_rooms::UnknownRooms;
+/// The JSON protocol's parser, for the fuzz targets.
+pub(crate) use ws_json::{Incoming as JsonIncoming, parse as parse_json};
 
 #[derive(Clone)]
 pub struct AppState {

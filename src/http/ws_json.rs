@@ -19,7 +19,7 @@ pub fn router() -> Router<AppState> {
 /// changes, as the prototype relayed it.
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum Incoming {
+pub(crate) enum Incoming {
     #[serde(rename_all = "camelCase")]
     CodeUpdate {
         code: String,
@@ -59,6 +59,23 @@ struct Tagged {
 
 struct Json;
 
+/// One client message, or the `error` to answer it with.
+pub(crate) fn parse(text: &str) -> Result<Incoming, WsMessage> {
+    serde_json::from_str::<Incoming>(text).map_err(|e| match serde_json::from_str::<Tagged>(text) {
+        Err(_) if serde_json::from_str::<serde_json::Value>(text).is_err() => {
+            error("bad_json", &format!("not JSON: {e}"))
+        }
+        Err(_) => error("invalid_message", "a message needs a string `type`"),
+        Ok(t) if t.r#type == "code_update" || t.r#type == "cursor" => {
+            error("invalid_message", &format!("invalid `{}`: {e}", t.r#type))
+        }
+        Ok(t) => error(
+            "unknown_type",
+            &format!("unknown message type `{}`", t.r#type),
+        ),
+    })
+}
+
 fn error(code: &str, detail: &str) -> WsMessage {
     let bytes = messages::error(code, detail);
     WsMessage::Text(Utf8Bytes::try_from(bytes).unwrap_or_else(|_| Utf8Bytes::from_static("{}")))
@@ -87,24 +104,9 @@ impl Protocol for Json {
                 "send JSON text frames on /ws; binary Yjs goes to /yjs",
             )));
         };
-        let incoming = match serde_json::from_str::<Incoming>(&text) {
+        let incoming = match parse(&text) {
             Ok(incoming) => incoming,
-            Err(e) => {
-                let reply = match serde_json::from_str::<Tagged>(&text) {
-                    Err(_) if serde_json::from_str::<serde_json::Value>(&text).is_err() => {
-                        error("bad_json", &format!("not JSON: {e}"))
-                    }
-                    Err(_) => error("invalid_message", "a message needs a string `type`"),
-                    Ok(t) if t.r#type == "code_update" || t.r#type == "cursor" => {
-                        error("invalid_message", &format!("invalid `{}`: {e}", t.r#type))
-                    }
-                    Ok(t) => error(
-                        "unknown_type",
-                        &format!("unknown message type `{}`", t.r#type),
-                    ),
-                };
-                return Ok(Some(reply));
-            }
+            Err(reply) => return Ok(Some(reply)),
         };
         match incoming {
             Incoming::CodeUpdate {

@@ -13,7 +13,7 @@ mod awareness;
 mod close;
 mod core;
 mod diff;
-mod json_sync;
+pub(crate) mod json_sync;
 pub mod messages;
 mod outbox;
 mod persister;

@@ -77,6 +77,17 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// A client id: a `var_u64` below 2^53, as Yjs makes them. yrs's
+    /// `ClientID::new` asserts that in a debug build and silently drops
+    /// the high bits in release.
+    pub(super) fn client(&mut self) -> Result<u64, WireError> {
+        let id = self.var_u64()?;
+        if id >= 1 << 53 {
+            return Err(WireError::BadClient);
+        }
+        Ok(id)
+    }
+
     /// yrs's `read_var_i64` (sign in the first byte). yrs shifts an i64 by
     /// up to 69 and negates `i64::MIN` without a check: both panic in a
     /// debug build, so both are refused here.

@@ -327,3 +327,22 @@ fn shapes_name_roots_and_content_kinds() {
             .contains(&ContentKind::Deleted)
     );
 }
+
+#[test]
+fn client_ids_past_53_bits_are_refused() {
+    // yrs asserts ids below 2^53 (a panic in a debug build).
+    let mut update = vec![0x01, 0x01];
+    write_var(&mut update, 1 << 53);
+    update.extend([0x00, 0x04, 0x01, 0x01, b'r', 0x01, b'x', 0x00]);
+    assert_eq!(inspect_update(&update), Err(WireError::BadClient));
+    let mut sv = vec![0x01];
+    write_var(&mut sv, u64::MAX >> 1);
+    sv.push(0x00);
+    let mut frame = vec![0x00, 0x00, sv.len() as u8];
+    frame.extend(sv);
+    assert_eq!(decode_frame(&frame, MAX), Err(WireError::BadClient));
+    let mut ds = vec![0x00, 0x01];
+    write_var(&mut ds, 1 << 60);
+    ds.extend([0x01, 0x00, 0x01]);
+    assert_eq!(inspect_update(&ds), Err(WireError::BadClient));
+}

@@ -27,7 +27,7 @@ pub(super) fn walk(c: &mut Cursor<'_>) -> Result<UpdateShape, WireError> {
     let clients = c.count(u64::from(clients), 3)?;
     for _ in 0..clients {
         let blocks = c.var_u32()?;
-        let _client = c.var_u64()?;
+        c.client()?;
         let mut clock = clock(c.var_u32()?)?;
         // The smallest block (GC or skip) is an info byte and a length.
         let blocks = c.count(u64::from(blocks), 2)?;
@@ -55,7 +55,7 @@ fn clock(clock: u32) -> Result<u32, WireError> {
 
 /// An item's reference to another (origin, right origin, parent).
 fn id(c: &mut Cursor<'_>) -> Result<(), WireError> {
-    c.var_u64()?;
+    c.client()?;
     clock(c.var_u32()?)?;
     Ok(())
 }
@@ -224,7 +224,7 @@ pub(super) fn any(c: &mut Cursor<'_>, depth: usize) -> Result<(), WireError> {
 fn delete_set(c: &mut Cursor<'_>, shape: &mut UpdateShape) -> Result<(), WireError> {
     let clients = c.var_u32()?;
     for _ in 0..c.count(u64::from(clients), 2)? {
-        c.var_u64()?;
+        c.client()?;
         let ranges = c.var_u32()?;
         for _ in 0..c.count(u64::from(ranges), 2)? {
             let start = c.var_u32()?;
