@@ -62,8 +62,8 @@ export async function scenarioViewLink({ inst1, inst2, browser }, kit) {
     "A's labelled cursor in V",
     () =>
       v.page.evaluate((name) => {
-        const head = document.querySelector('.monaco-editor [class*="yRemoteSelectionHead-"]');
-        return head && getComputedStyle(head, '::after').content.includes(name);
+        const heads = [...document.querySelectorAll('.monaco-editor [class*="yRemoteSelectionHead-"]')];
+        return heads.some((head) => getComputedStyle(head, '::after').content.includes(name));
       }, a.name),
     10_000,
   );
