@@ -190,13 +190,13 @@ async fn a_client_that_never_reads_is_dropped_and_its_queue_freed() {
     let mut bystander = Bystander::join(&server).await;
     let room = server.create_room().await;
     let writer = YjsClient::connect(&server.ws(&format!("/yjs/{room}"))).await;
-    writer.append(&"x".repeat(900_000));
+    writer.append(&"x".repeat(600_000));
     // Joins, reads its `init`, then never reads again.
     let mut deaf = raw(&server.ws(&format!("/ws/{room}"))).await;
     let _init = deaf.next().await;
     let before = vm_hwm_kib(server.pid());
-    // Each edit sends the deaf client the whole 900 kB text: 200 of them
-    // would be 180 MB if its queue were bounded in frames.
+    // Each edit sends the deaf client the whole 600 kB text: 200 of them
+    // would be 120 MB if its queue were bounded in frames.
     for i in 0..200 {
         writer.append(&format!("{}", i % 10));
         tokio::time::sleep(Duration::from_millis(5)).await;
