@@ -340,7 +340,7 @@ def render(results, out, readme):
           "rooms missing or duplicating an edit.\n",
           "- Capacity: pair rooms at 5 edits/s per client, 20 rooms first, ×1.4 rooms per "
           f"{meta['ramp_step']} step (the first second of a step is not measured), until p99 passes "
-          "50 ms (twice in a row: a step over it is measured again, as one burst of other work on a "
+          "50 ms three times in a row (a step over it is measured again, up to three times, as a burst of other work on a "
           "shared machine spoils a few seconds), an edit is still missing a second after it was sent, "
           "a connection fails, or the load generator cannot send the rate.\n",
           f"- Idle: connections opened after one per room warmed the rooms; memory is the servers' "

@@ -25,6 +25,8 @@ const OVERDUE_AFTER: Duration = Duration::from_secs(1);
 /// so far (at least one) are tolerated. The end-of-run accounting still
 /// reports every real loss.
 const OVERDUE_TOLERANCE: f64 = 1e-4;
+/// Tries at one load before p99 over the limit counts.
+const MEASUREMENTS: usize = 3;
 
 /// The client tasks of a run and their phase signal.
 pub struct Crowd {
@@ -68,9 +70,12 @@ pub async fn ramp(
         step.rooms = setup.rooms.len();
         log_step(args, &step);
         // On a shared machine one burst of other work can spoil a few
-        // seconds' p99: a step over the limit is measured once more, and
-        // only a second miss ends the ramp.
-        if step.latency.p99_ms > args.ramp_p99_ms {
+        // seconds' p99: a step over the limit is measured again, up to
+        // `MEASUREMENTS` times in all, and only the last miss ends the ramp.
+        for _ in 1..MEASUREMENTS {
+            if step.latency.p99_ms <= args.ramp_p99_ms {
+                break;
+            }
             step.remeasured = true;
             ramp.steps.push(step.clone());
             step = measure_step(args, shared, target, receivers, progress).await;
