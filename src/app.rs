@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::autocomplete::RuleEngine;
+use crate::autocomplete::ContextEngine;
 use crate::bus::Bus;
 use crate::bus::local::LocalBus;
 use crate::bus::redis::RedisBus;
@@ -93,6 +93,7 @@ impl Application {
         let listener = TcpListener::bind(&addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
+        let autocomplete = Arc::new(ContextEngine::new(settings.autocomplete.cache_bytes));
         let state = AppState {
             hub,
             room_creation: Arc::new(RateLimiter::per_minute(settings.limits.rooms_per_minute)),
@@ -103,7 +104,7 @@ impl Application {
             gate,
             settings,
             metrics,
-            autocomplete: Arc::new(RuleEngine),
+            autocomplete,
             draining: Arc::new(AtomicBool::new(false)),
             sockets: TaskTracker::new(),
         };

@@ -26,6 +26,7 @@ pub struct Settings {
     pub ws: WsSettings,
     pub log: LogSettings,
     pub auth: AuthSettings,
+    pub autocomplete: AutocompleteSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -184,6 +185,15 @@ impl std::fmt::Debug for Secret {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct AutocompleteSettings {
+    /// Suggestions per answer, at most.
+    pub max_suggestions: usize,
+    /// Bytes of symbol tables kept between requests (one per document
+    /// version).
+    pub cache_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
     pub json: bool,
     pub level: String,
@@ -243,6 +253,8 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("ws.ping_interval_secs", "20"),
     ("log.json", "false"),
     ("log.level", "info"),
+    ("autocomplete.max_suggestions", "8"),
+    ("autocomplete.cache_bytes", "16777216"),
 ];
 
 impl Settings {
@@ -376,9 +388,22 @@ impl Settings {
             ("auth.max_token_bytes", self.auth.max_token_bytes as u64),
             ("redis.pool_size", self.redis.pool_size as u64),
             ("redis.stream_max_len", self.redis.stream_max_len as u64),
+            (
+                "autocomplete.max_suggestions",
+                self.autocomplete.max_suggestions as u64,
+            ),
+            (
+                "autocomplete.cache_bytes",
+                self.autocomplete.cache_bytes as u64,
+            ),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(SettingsError(format!("{key} must be greater than 0")));
+        }
+        if self.autocomplete.max_suggestions > 100 {
+            return Err(SettingsError(
+                "autocomplete.max_suggestions must be at most 100".into(),
+            ));
         }
         let l = &self.limits;
         if l.send_queue_bytes < l.max_doc_bytes + l.max_frame_bytes {

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod autocomplete;
 mod cluster;
 mod durability;
 mod edge;
