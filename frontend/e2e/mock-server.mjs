@@ -84,8 +84,11 @@ const server = http.createServer(async (req, res) => {
   if (req.method === 'POST' && url.pathname === '/api/autocomplete') {
     const { code, cursorPosition } = JSON.parse(body);
     const line = code.slice(0, cursorPosition).split('\n').pop();
-    const suggestion = /def \w*$/.test(line) ? '(self):' : /print$/.test(line) ? '("hello")' : '';
-    return send(res, 200, { suggestion, confidence: suggestion ? 0.8 : 0, description: suggestion ? 'mock' : '' });
+    const suggestion = /def \w*$/.test(line) ? 'name(self):\n    pass' : /print$/.test(line) ? '("hello")' : '';
+    const suggestions = suggestion
+      ? [{ text: suggestion, label: suggestion.split('\n')[0], kind: 'snippet', confidence: 0.8, description: 'mock', replaceBefore: 0, replaceAfter: 0 }]
+      : [];
+    return send(res, 200, { suggestion, confidence: suggestion ? 0.8 : 0, description: suggestion ? 'mock' : '', suggestions, prefixLength: 0 });
   }
   let file = path.join(staticDir, path.normalize(url.pathname));
   if (!file.startsWith(staticDir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(staticDir, 'index.html');

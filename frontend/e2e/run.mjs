@@ -237,6 +237,64 @@ async function scenarioRestart({ inst1, inst2 }) {
 // What the scenarios in view.mjs need of this run.
 const kit = (ctx) => ({ state, outDir, runId, inst3: ctx.inst3 });
 
+// Autocomplete in its own room and browser context, so it depends on no
+// other scenario: the ranked list (Tab inserts), the ghost text of the best
+// multi-line snippet (Tab accepts, Escape dismisses).
+async function scenarioAutocomplete({ browser, inst2 }) {
+  const c = await newParticipant(browser, 'Carol Heron', '#30a46c');
+  try {
+    const { page } = c;
+    await page.goto(`${inst2.url}/`);
+    await page.selectOption('[data-testid=create-language]', 'python');
+    await page.click('[data-testid=create-room]');
+    await page.waitForURL(/\/r\/[A-Za-z0-9_-]{6,64}$/, { timeout: 15_000 });
+    await waitForEditor(page);
+    await waitConnected(page, 'C');
+    const lastLine = async () => ((await editorText(page)) ?? '').split('\n').pop();
+    const widget = () => page.locator('.suggest-widget.visible');
+    const ghost = () => page.locator('.monaco-editor .ghost-text, .monaco-editor .ghost-text-decoration');
+
+    await page.click('.monaco-editor .view-lines');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    // One line, so Monaco's auto-indent after ':' stays out of the way.
+    await page.keyboard.insertText('def greet_user(name): return name\n');
+
+    // The list: a function the document defines, offered for its prefix.
+    await page.keyboard.type('gre', { delay: 40 });
+    await widget().waitFor({ timeout: 10_000 });
+    await until('greet_user first in the list', async () => {
+      const first = await page.locator('.suggest-widget.visible .monaco-list-row').first().getAttribute('aria-label');
+      return first?.startsWith('greet_user');
+    });
+    await page.screenshot({ path: path.join(outDir, 'autocomplete-list.png') });
+    await page.keyboard.press('Tab');
+    await until('Tab to insert greet_user', async () => (await lastLine()) === 'greet_user', 5_000);
+
+    // Ghost text for `def `, dismissed with Escape: the text stays as typed.
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('def ', { delay: 40 });
+    await ghost().first().waitFor({ timeout: 10_000 });
+    for (let i = 0; i < 3 && ((await ghost().count()) > 0 || (await widget().count()) > 0); i++) {
+      await page.keyboard.press('Escape');
+      await sleep(200);
+    }
+    if ((await ghost().count()) > 0) throw new Error('Escape left the ghost text');
+    if ((await lastLine()) !== 'def ') throw new Error(`Escape changed the line: ${JSON.stringify(await lastLine())}`);
+
+    // Ghost text for `class `, accepted with Tab: the whole block, indented.
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Backspace');
+    await page.keyboard.type('class ', { delay: 40 });
+    await ghost().first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(outDir, 'autocomplete-ghost.png') });
+    await page.keyboard.press('Tab');
+    const block = 'class ClassName:\n    def __init__(self):\n        pass';
+    await until('Tab to insert the class snippet', async () => ((await editorText(page)) ?? '').endsWith(`greet_user\n${block}`), 5_000);
+  } finally {
+    await c.context.close();
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -250,6 +308,7 @@ async function main() {
     ['a lone surrogate from a Yjs client is kept as its encoder sent it (U+FFFD)', scenarioLoneSurrogates],
     ['a view link on instance 2 is read-only, watches A live, and V is marked viewing', (c) => scenarioViewLink(c, kit(c))],
     ['a token that expires mid-session is renewed through the page hook (instance 3, tokens on)', (c) => scenarioTokens(c, kit(c))],
+    ['autocomplete: the ranked list inserts with Tab; ghost text is accepted with Tab, dismissed with Escape', scenarioAutocomplete],
   ];
   let passed = 0;
   let failed = 0;

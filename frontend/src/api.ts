@@ -18,10 +18,40 @@ export interface RoomInfo extends CreatedRoom {
   role?: 'edit' | 'view';
 }
 
+export type SuggestionKind =
+  | 'snippet'
+  | 'keyword'
+  | 'function'
+  | 'method'
+  | 'class'
+  | 'struct'
+  | 'interface'
+  | 'enum'
+  | 'field'
+  | 'variable'
+  | 'constant'
+  | 'module'
+  | 'type';
+
+/** One ranked suggestion: `text` replaces `replaceBefore` UTF-16 units before the cursor and `replaceAfter` after it. */
+export interface SuggestionItem {
+  text: string;
+  label: string;
+  kind: SuggestionKind;
+  confidence: number;
+  description: string;
+  replaceBefore: number;
+  replaceAfter: number;
+}
+
+/** `/api/autocomplete`'s answer: the seed's best-suggestion fields plus the ranked list. */
 export interface Suggestion {
   suggestion: string;
   confidence: number;
   description: string;
+  suggestions: SuggestionItem[];
+  /** UTF-16 length of the partial word before the cursor that the suggestions continue. */
+  prefixLength: number;
 }
 
 /** An HTTP error, carrying the problem+json `detail` when the server sent one. */

@@ -34,6 +34,8 @@ export default function CodeEditor({ conn, language, readOnly = false }: Props) 
       scrollBeyondLastLine: false,
       tabSize: 4,
       inlineSuggest: { enabled: !readOnly },
+      // The server's list already holds the document's own words, ranked.
+      wordBasedSuggestions: 'off',
       padding: { top: 8 },
       readOnly,
       readOnlyMessage: { value: 'View only: this link cannot edit the room.' },
