@@ -16,7 +16,7 @@
 #   QUICK=1 scripts/bench.sh          a short pass (about 4 minutes) for development
 #   BENCH_SERVERS="pairprog hocuspocus" scripts/bench.sh   some groups only
 #   BENCH_SCENARIOS="pairs ramp" scripts/bench.sh          some scenarios only
-#       (pairs team crowd extras ramp idle)
+#       (pairs team crowd extras ramp idle autocomplete)
 #   BENCH_DURATION=5s BENCH_ROUNDS=1 ...   shorter steady scenarios, fewer rounds
 #   BENCH_KEEP_LOGS=1 ...                  keep the servers' and runs' logs (path printed)
 #   BENCH_NICE=0 ...                       do not run ahead of other work (default nice -5)
@@ -45,7 +45,7 @@ IDLE_CONNS=${BENCH_IDLE:-$d_idle}
 IDLE_ROOMS=${BENCH_IDLE_ROOMS:-$d_idle_rooms}
 IDLE_HOLD=${BENCH_IDLE_HOLD:-$d_idle_hold}
 SERVERS=${BENCH_SERVERS:-pairprog hocuspocus ywebsocket}
-SCENARIOS=${BENCH_SCENARIOS:-pairs team crowd extras ramp idle}
+SCENARIOS=${BENCH_SCENARIOS:-pairs team crowd extras ramp idle autocomplete}
 OUT=${BENCH_OUT:-$root/docs/benchmarks.md}
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 [[ $target_dir = /* ]] || target_dir="$root/$target_dir"
@@ -357,8 +357,18 @@ json.dump({"commit": commit, "duration": duration, "rounds": int(rounds), "ramp_
 PY
 }
 
+# --- autocomplete server time ---------------------------------------------
+# Self-contained (no servers): scripts/bench-autocomplete.sh builds and runs
+# its own bench; its section goes into $results/sections/.
+scenario_autocomplete() {
+    BENCH_AC_SECTION="$results/sections/autocomplete.md" bash "$root/scripts/bench-autocomplete.sh"
+}
+
 main() {
-    if [ -z "${BENCH_RENDER_ONLY:-}" ]; then measure; fi
+    if [ -z "${BENCH_RENDER_ONLY:-}" ]; then
+        measure
+        if wants autocomplete; then scenario_autocomplete; fi
+    fi
     [ -f "$results/meta.json" ] || die "no results in $results (run without BENCH_RENDER_ONLY first)"
     local readme=()
     [ -n "${BENCH_OUT:-}" ] || readme=(--readme "$root/README.md")

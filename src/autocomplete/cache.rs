@@ -4,8 +4,10 @@
 //! first out, bounded by the bytes the tables hold.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, Hash};
 use std::sync::{Arc, Mutex};
+
+use foldhash::quality::RandomState;
 
 use super::symbols::Symbols;
 
@@ -33,7 +35,9 @@ struct Inner {
 
 pub(crate) struct Cache {
     inner: Mutex<Inner>,
-    /// Random keys per process: no one can make two texts collide on purpose.
+    /// Seeded at random per process, so texts cannot be made to collide on
+    /// purpose (and a collision would only mix up two texts' suggestions);
+    /// several times faster than SipHash on a 2 MB document.
     hasher: RandomState,
     budget: usize,
 }
@@ -42,7 +46,7 @@ impl Cache {
     pub fn new(budget: usize) -> Self {
         Self {
             inner: Mutex::default(),
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
             budget,
         }
     }
@@ -96,18 +100,29 @@ impl Inner {
         Some(entry.symbols.clone())
     }
 
-    fn insert(&mut self, key: Key, symbols: Arc<Symbols>, weight: usize, budget: usize) {
+    /// Inserts, evicting the least recently used until it fits; returns
+    /// what it evicted.
+    fn insert(
+        &mut self,
+        key: Key,
+        symbols: Arc<Symbols>,
+        weight: usize,
+        budget: usize,
+    ) -> Vec<Entry> {
         self.clock += 1;
+        let mut evicted = Vec::new();
         if let Some(old) = self.entries.remove(&key) {
             self.order.remove(&old.used);
             self.bytes -= old.weight;
+            evicted.push(old);
         }
         while self.bytes + weight > budget {
             let Some((_, oldest)) = self.order.pop_first() else {
                 break;
             };
-            if let Some(evicted) = self.entries.remove(&oldest) {
-                self.bytes -= evicted.weight;
+            if let Some(old) = self.entries.remove(&oldest) {
+                self.bytes -= old.weight;
+                evicted.push(old);
             }
         }
         self.entries.insert(
@@ -120,6 +135,7 @@ impl Inner {
         );
         self.order.insert(self.clock, key);
         self.bytes += weight;
+        evicted
     }
 }
 

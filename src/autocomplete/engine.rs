@@ -7,8 +7,7 @@ use std::collections::HashSet;
 use super::candidates::{self, Candidate};
 use super::context::Context;
 use super::snippet::Fill;
-use super::{Completion, Completions, Engine, Query, cache::Cache, lang, scan};
-use crate::doc::utf16_to_byte;
+use super::{Completion, Completions, Engine, Query, cache::Cache, lang, scan, utf16};
 
 pub struct ContextEngine {
     cache: Cache,
@@ -29,7 +28,7 @@ impl Engine for ContextEngine {
             return Completions::default();
         };
         let code = query.code;
-        let at = utf16_to_byte(code, query.cursor);
+        let at = utf16::to_byte(code, query.cursor);
         let sym = self
             .cache
             .get_or_scan(spec.id, code, || scan::scan(code, spec));
@@ -43,7 +42,7 @@ impl Engine for ContextEngine {
         }
         let mut found = Vec::new();
         if let Some((receiver, op)) = ctx.member {
-            candidates::members(&ctx, spec, &sym, receiver, op, &mut found);
+            super::members::members(&ctx, spec, &sym, receiver, op, &mut found);
         } else {
             let fill = Fill::new(&sym, &ctx, |w| spec.is_keyword(w));
             candidates::snippets(&ctx, spec, &sym, &fill, &mut found);

@@ -72,7 +72,7 @@ pub(crate) fn tokenize(src: &str, lex: &Lexical) -> Vec<Token> {
                 let (end, open) = until_triple(bytes, i + 3, b);
                 (Tok::Str, end, open)
             } else {
-                let (end, open) = quoted(bytes, i + 1, b, lex.python_strings);
+                let (end, open) = quoted(bytes, i + 1, b, !lex.rust_literals);
                 (Tok::Str, end, open)
             }
         } else if b == b'\'' {
@@ -95,11 +95,23 @@ pub(crate) fn tokenize(src: &str, lex: &Lexical) -> Vec<Token> {
             (Tok::Number, j, false)
         } else if let Some(c) = src[i..].chars().next().filter(|&c| is_ident_char(c, lex)) {
             let mut j = i + c.len_utf8();
-            for c in src[j..].chars() {
-                if !is_ident_char(c, lex) {
-                    break;
+            loop {
+                // ASCII, by far the common case, without decoding chars.
+                match bytes.get(j) {
+                    Some(&a)
+                        if a.is_ascii_alphanumeric()
+                            || a == b'_'
+                            || (a == b'$' && lex.dollar_idents) =>
+                    {
+                        j += 1
+                    }
+                    Some(&a) if a.is_ascii() => break,
+                    None => break,
+                    Some(_) => match src[j..].chars().next() {
+                        Some(c) if is_ident_char(c, lex) => j += c.len_utf8(),
+                        _ => break,
+                    },
                 }
-                j += c.len_utf8();
             }
             if let Some((end, open)) = prefixed_string(src, i, j, lex) {
                 (Tok::Str, end, open)
@@ -219,11 +231,15 @@ fn utf8_width(first: u8) -> usize {
 /// C++'s `u8"..."`, `L"..."`: an identifier glued to a quote.
 fn prefixed_string(src: &str, start: usize, end: usize, lex: &Lexical) -> Option<(usize, bool)> {
     let bytes = src.as_bytes();
-    let prefix = src[start..end].to_ascii_lowercase();
+    // Most identifiers are not followed by a quote: decided on one byte.
     let next = *bytes.get(end)?;
+    if !matches!(next, b'"' | b'\'' | b'#') || end - start > 2 {
+        return None;
+    }
+    let prefix = &src[start..end];
+    let is = |options: &[&str]| options.iter().any(|o| o.eq_ignore_ascii_case(prefix));
     if lex.python_strings {
-        let known = ["r", "b", "f", "u", "rb", "br", "fr", "rf"].contains(&prefix.as_str());
-        if !known || !(next == b'"' || next == b'\'') {
+        if !is(&["r", "b", "f", "u", "rb", "br", "fr", "rf"]) || next == b'#' {
             return None;
         }
         return Some(if bytes[end..].starts_with(&[next, next, next]) {
@@ -241,9 +257,8 @@ fn prefixed_string(src: &str, start: usize, end: usize, lex: &Lexical) -> Option
         close.extend(std::iter::repeat_n(b'#', hashes));
         return Some(raw_until(bytes, end + hashes + 1, &close));
     }
-    let c_like = ["b", "l", "u", "u8"].contains(&prefix.as_str());
-    if c_like && next == b'"' && !lex.single_quote_strings {
-        return Some(quoted(bytes, end + 1, b'"', false));
+    if next == b'"' && !lex.single_quote_strings && is(&["b", "l", "u", "u8"]) {
+        return Some(quoted(bytes, end + 1, b'"', !lex.rust_literals));
     }
     None
 }

@@ -14,20 +14,21 @@
 //! parse tables in the binary) and a C dependency to audit, for more than
 //! completion needs: completion mostly runs on *broken* code (the line being
 //! typed), where a full parser's error recovery gives little over a
-//! tolerant scan. A tokenizer per language family ([`lex`]) plus
-//! declaration rules per language ([`scan`]) finds definitions, scopes,
+//! tolerant scan. A tokenizer per language family (`lex`) plus
+//! declaration rules per language (`scan`) finds definitions, scopes,
 //! members and simple types in one linear pass, never fails on any input,
-//! and keeps the whole engine dependency-free.
+//! and adds no parsing dependency.
 //!
 //! # Layout
 //!
 //! - [`lang`]: per language, its tables (keywords, snippets, library names).
-//! - `lex`: the tokenizer; `scan`: one pass from tokens to [`symbols`].
+//! - `lex`: the tokenizer; `scan`: one pass from tokens to `symbols`.
 //! - `cache`: the symbol table per document version, bounded by bytes, so
 //!   a burst of requests on the same text scans it once.
 //! - `context`: what the cursor is doing (typing a name, a member, a
-//!   statement); `candidates`: what fits there, ranked; `snippet`: the
-//!   rendering of snippets in the line's indentation.
+//!   statement); `candidates`: what fits there, ranked (`members` for what
+//!   follows `.`); `snippet`: the rendering of snippets in the line's
+//!   indentation; `utf16`: offsets as browsers count them.
 //! - [`wire`]: the JSON shapes of `POST /api/autocomplete`.
 
 mod cache;
@@ -36,9 +37,11 @@ mod context;
 mod engine;
 pub mod lang;
 mod lex;
+mod members;
 mod scan;
 mod snippet;
 mod symbols;
+mod utf16;
 pub mod wire;
 
 #[cfg(test)]

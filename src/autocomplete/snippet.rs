@@ -26,9 +26,9 @@ impl Fill {
         let mut var = None;
         let mut collection = None;
         for d in variables.take(64) {
-            var.get_or_insert_with(|| d.name.to_string());
-            if let Some(one) = singular(&d.name).filter(|s| !is_keyword(s)) {
-                collection = Some((d.name.to_string(), one));
+            var.get_or_insert_with(|| sym.name(d).to_owned());
+            if let Some(one) = singular(sym.name(d)).filter(|s| !is_keyword(s)) {
+                collection = Some((sym.name(d).to_owned(), one));
                 break;
             }
         }
@@ -43,7 +43,7 @@ impl Fill {
                     .iter()
                     .rev()
                     .find(|d| types.contains(&d.kind) && (d.at as usize) < ctx.at);
-                last.map(|d| d.name.to_string())
+                last.map(|d| sym.name(d).to_owned())
             })
             .unwrap_or_else(|| "Name".into());
         Self {

@@ -7,9 +7,10 @@ use foldhash::HashMap;
 
 use super::Kind;
 
+/// A definition; its name is in [`Symbols::name`].
 #[derive(Debug, Clone)]
 pub(crate) struct Def {
-    pub name: Box<str>,
+    name: (u32, u32),
     pub kind: Kind,
     /// Byte offset of the name.
     pub at: u32,
@@ -53,8 +54,12 @@ pub(crate) struct Scope {
 pub(crate) struct Symbols {
     /// In text order.
     pub defs: Vec<Def>,
-    /// Identifier → how often it occurs (keywords excluded).
-    pub words: HashMap<Box<str>, u32>,
+    /// Identifiers (keywords excluded) and how often each occurs, as spans
+    /// of `names`.
+    words: Vec<(u32, u32, u32)>,
+    /// Every definition's and word's name, end to end: one allocation
+    /// instead of one per name (a scan runs on every keystroke).
+    names: String,
     pub types: HashMap<Box<str>, TypeInfo>,
     /// Receiver as written (`np`, `self.items`, `std::fs`) → its members
     /// seen in the text, with counts.
@@ -74,8 +79,7 @@ impl Symbols {
     /// Bytes this table holds, roughly: what the cache charges for it.
     pub fn weight(&self) -> usize {
         let name = |s: &str| s.len() + 24;
-        let defs: usize = self.defs.iter().map(|d| name(&d.name) + 16).sum();
-        let words: usize = self.words.keys().map(|w| name(w) + 8).sum();
+        let defs = self.defs.len() * 16 + self.words.len() * 12 + self.names.len();
         let types: usize = self
             .types
             .iter()
@@ -87,13 +91,39 @@ impl Symbols {
             .map(|(k, m)| name(k) + m.keys().map(|w| name(w) + 8).sum::<usize>())
             .sum();
         let vars: usize = self.var_types.iter().map(|(k, v)| name(k) + name(v)).sum();
-        defs + words
-            + types
-            + observed
-            + vars
-            + self.scopes.len() * 48
-            + self.quiet.len() * 12
-            + 256
+        defs + types + observed + vars + self.scopes.len() * 48 + self.quiet.len() * 12 + 256
+    }
+
+    pub fn name(&self, d: &Def) -> &str {
+        self.span(d.name)
+    }
+
+    /// Identifiers of the text and how often each occurs.
+    pub fn words(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.words
+            .iter()
+            .map(|&(start, len, n)| (self.span((start, len)), n))
+    }
+
+    fn span(&self, (start, len): (u32, u32)) -> &str {
+        self.names
+            .get(start as usize..(start + len) as usize)
+            .unwrap_or("")
+    }
+
+    fn intern(&mut self, name: &str) -> (u32, u32) {
+        let start = self.names.len() as u32;
+        self.names.push_str(name);
+        (start, name.len() as u32)
+    }
+
+    /// Sets the word counts (done once, after the scan).
+    pub fn set_words<'a>(&mut self, counts: impl Iterator<Item = (&'a str, u32)>) {
+        let words = counts.map(|(w, n)| {
+            let (start, len) = self.intern(w);
+            (start, len, n)
+        });
+        self.words = words.collect();
     }
 
     /// Inside a string or comment?
@@ -142,8 +172,9 @@ pub(crate) struct Builder {
 impl Builder {
     pub fn def(&mut self, name: &str, kind: Kind, at: usize) {
         if !name.is_empty() {
+            let name = self.symbols.intern(name);
             self.symbols.defs.push(Def {
-                name: name.into(),
+                name,
                 kind,
                 at: at as u32,
             });
@@ -241,18 +272,21 @@ pub(crate) fn detect_indent(src: &str) -> Option<Box<str>> {
     let mut tabs = 0u32;
     let mut steps = [0u32; 9];
     let mut previous = 0usize;
-    for line in src.lines().take(2000) {
-        let body = line.trim_start();
-        if body.is_empty() {
+    // The first few hundred lines tell as well as the whole text.
+    for line in src.as_bytes().split(|&b| b == b'\n').take(400) {
+        let width = line
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        if line.get(width).is_none_or(|&b| b == b'\r') {
             continue;
         }
-        let indent = &line[..line.len() - body.len()];
-        if indent.starts_with('\t') {
+        if line[0] == b'\t' {
             tabs += 1;
-        } else if indent.len() > previous && indent.len() - previous <= 8 {
-            steps[indent.len() - previous] += 1;
+        } else if width > previous && width - previous <= 8 {
+            steps[width - previous] += 1;
         }
-        previous = indent.len();
+        previous = width;
     }
     let (step, count) = steps
         .iter()

@@ -73,7 +73,7 @@ impl Request {
 
 /// The cursor clamped into `code`, in UTF-16 units.
 pub fn clamp_cursor(code: &str, cursor: i64) -> usize {
-    let len = crate::doc::utf16_len(code) as i64;
+    let len = super::utf16::len(code) as i64;
     cursor.clamp(0, len) as usize
 }
 

@@ -10,57 +10,22 @@ use crate::autocomplete::lex::Tok;
 use crate::autocomplete::symbols::{Builder, ScopeKind};
 
 /// Words that start a statement, never a declaration's type.
-const STATEMENTS: &[&str] = &[
-    "return",
-    "if",
-    "else",
-    "while",
-    "for",
-    "do",
-    "switch",
-    "case",
-    "goto",
-    "break",
-    "continue",
-    "sizeof",
-    "delete",
-    "new",
-    "throw",
-    "using",
-    "namespace",
-    "default",
-    "typedef",
-    "public",
-    "private",
-    "protected",
-    "template",
-    "co_return",
-    "operator",
-    "try",
-    "catch",
-];
-const QUALIFIERS: &[&str] = &[
-    "const",
-    "static",
-    "extern",
-    "inline",
-    "volatile",
-    "register",
-    "unsigned",
-    "signed",
-    "struct",
-    "union",
-    "enum",
-    "class",
-    "virtual",
-    "explicit",
-    "constexpr",
-    "mutable",
-    "friend",
-    "long",
-    "short",
-    "typename",
-];
+#[rustfmt::skip]
+fn starts_statement(word: &str) -> bool {
+    matches!(word,
+        "return" | "if" | "else" | "while" | "for" | "do" | "switch" | "case" | "goto" | "break" |
+        "continue" | "sizeof" | "delete" | "new" | "throw" | "using" | "namespace" | "default" |
+        "typedef" | "public" | "private" | "protected" | "template" | "co_return" | "operator" |
+        "try" | "catch")
+}
+
+#[rustfmt::skip]
+fn is_qualifier(word: &str) -> bool {
+    matches!(word,
+        "const" | "static" | "extern" | "inline" | "volatile" | "register" | "unsigned" | "signed" |
+        "struct" | "union" | "enum" | "class" | "virtual" | "explicit" | "constexpr" | "mutable" |
+        "friend" | "long" | "short" | "typename")
+}
 
 #[derive(Default)]
 struct State {
@@ -237,10 +202,10 @@ fn declaration(
         return i + 1;
     }
     let mut j = i;
-    while QUALIFIERS.contains(&t.text(j)) {
+    while is_qualifier(t.text(j)) {
         j += 1;
     }
-    if t.ident(j).is_none_or(|w| STATEMENTS.contains(&w)) {
+    if t.ident(j).is_none_or(starts_statement) {
         return i + 1;
     }
     // Constructors and destructors in a class body: `Name(` / `~Name(`.
@@ -312,7 +277,7 @@ fn params(t: &Toks<'_>, open: usize, b: &mut Builder) -> usize {
         if name == s || t.is(name + 1, "(") {
             return None;
         }
-        let first = (s..name).find(|&k| !QUALIFIERS.contains(&t.text(k)))?;
+        let first = (s..name).find(|&k| !is_qualifier(t.text(k)))?;
         b.def(t.text(name), Kind::Variable, t.start(name));
         if let Some((ty, _)) = type_name(t, first, false) {
             b.var_type(t.text(name), &ty);

@@ -8,26 +8,20 @@ use crate::autocomplete::Kind;
 use crate::autocomplete::lex::Tok;
 use crate::autocomplete::symbols::{Builder, ScopeKind};
 
-const MODIFIERS: &[&str] = &[
-    "public",
-    "private",
-    "protected",
-    "static",
-    "final",
-    "abstract",
-    "synchronized",
-    "native",
-    "transient",
-    "volatile",
-    "default",
-    "sealed",
-    "strictfp",
-];
+#[rustfmt::skip]
+fn is_modifier(word: &str) -> bool {
+    matches!(word,
+        "public" | "private" | "protected" | "static" | "final" | "abstract" | "synchronized" |
+        "native" | "transient" | "volatile" | "default" | "sealed" | "strictfp")
+}
 /// Words that start a statement, never a declaration's type.
-const STATEMENTS: &[&str] = &[
-    "return", "if", "else", "while", "for", "do", "switch", "case", "break", "continue", "throw",
-    "try", "catch", "finally", "new", "import", "package", "yield", "assert", "this", "super",
-];
+#[rustfmt::skip]
+fn starts_statement(word: &str) -> bool {
+    matches!(word,
+        "return" | "if" | "else" | "while" | "for" | "do" | "switch" | "case" | "break" | "continue" |
+        "throw" | "try" | "catch" | "finally" | "new" | "import" | "package" | "yield" | "assert" |
+        "this" | "super")
+}
 
 pub(super) fn scan(t: &Toks<'_>, b: &mut Builder) {
     let mut w = Walker::default();
@@ -109,7 +103,7 @@ fn member(
         return i + 1;
     }
     loop {
-        if MODIFIERS.contains(&t.text(i)) {
+        if is_modifier(t.text(i)) {
             i += 1;
         } else if t.is(i, "@") && t.ident(i + 1).is_some() {
             i += 2;
@@ -154,7 +148,7 @@ fn member(
 /// index after it.
 fn declared_type(t: &Toks<'_>, i: usize) -> Option<(String, usize)> {
     let word = t.ident(i)?;
-    if STATEMENTS.contains(&word) || MODIFIERS.contains(&word) {
+    if starts_statement(word) || is_modifier(word) {
         return None;
     }
     let (ty, mut j) = type_name(t, i, false)?;

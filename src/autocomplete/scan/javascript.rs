@@ -9,21 +9,12 @@ use crate::autocomplete::Kind;
 use crate::autocomplete::lex::Tok;
 use crate::autocomplete::symbols::{Builder, ScopeKind};
 
-const MODIFIERS: &[&str] = &[
-    "static",
-    "async",
-    "get",
-    "set",
-    "public",
-    "private",
-    "protected",
-    "readonly",
-    "abstract",
-    "override",
-    "declare",
-    "#",
-    "*",
-];
+#[rustfmt::skip]
+fn is_modifier(word: &str) -> bool {
+    matches!(word,
+        "static" | "async" | "get" | "set" | "public" | "private" | "protected" | "readonly" |
+        "abstract" | "override" | "declare" | "#" | "*")
+}
 
 pub(super) fn scan(t: &Toks<'_>, b: &mut Builder) {
     let mut w = Walker::default();
@@ -122,7 +113,7 @@ fn member(
     owner: &str,
     is_enum: bool,
 ) -> usize {
-    while MODIFIERS.contains(&t.text(i)) && (t.ident(i + 1).is_some() || t.is(i + 1, "#")) {
+    while is_modifier(t.text(i)) && (t.ident(i + 1).is_some() || t.is(i + 1, "#")) {
         i += 1;
     }
     let Some(name) = t.ident(i) else { return i + 1 };
@@ -171,8 +162,8 @@ fn params(t: &Toks<'_>, open: usize, b: &mut Builder, fields_of: Option<&str>) -
         return open;
     }
     let (_, close) = list_items(t, open, |s, e| {
-        let property = fields_of.is_some() && MODIFIERS.contains(&t.text(s));
-        let first = (s..e).find(|&k| t.ident(k).is_some() && !MODIFIERS.contains(&t.text(k)))?;
+        let property = fields_of.is_some() && is_modifier(t.text(s));
+        let first = (s..e).find(|&k| t.ident(k).is_some() && !is_modifier(t.text(k)))?;
         let ty = t
             .is(first + 1, ":")
             .then(|| annotation(t, first + 2))

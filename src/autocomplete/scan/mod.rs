@@ -120,18 +120,23 @@ pub(crate) fn scan(src: &str, spec: &'static Spec) -> Symbols {
 /// Counts identifiers, and records `a.b` / `a::b` / `a->b` uses under the
 /// receiver as written (up to three segments: `self.items.append`).
 fn words_and_receivers(t: &Toks<'_>, spec: &'static Spec, b: &mut Builder) {
-    let words = &mut b.symbols.words;
+    let mut words: foldhash::HashMap<&str, u32> = foldhash::HashMap::default();
     words.reserve(t.len() / 8);
     for i in 0..t.len() {
         let Some(word) = t.ident(i) else { continue };
-        bump(words, word);
+        *words.entry(word).or_default() += 1;
         if i >= 2
             && spec.member_ops.iter().any(|op| t.is(i - 1, op))
             && adjacent(t, i - 2, i)
             && let Some(receiver) = receiver_before(t, i - 1, spec)
         {
             match b.symbols.observed.get_mut(receiver) {
-                Some(seen) => bump(seen, word),
+                Some(seen) => match seen.get_mut(word) {
+                    Some(n) => *n += 1,
+                    None => {
+                        seen.insert(word.into(), 1);
+                    }
+                },
                 None => {
                     let seen = std::iter::once((Box::from(word), 1)).collect();
                     b.symbols.observed.insert(receiver.into(), seen);
@@ -142,19 +147,10 @@ fn words_and_receivers(t: &Toks<'_>, spec: &'static Spec, b: &mut Builder) {
     // Keywords out once at the end, rather than a lookup per identifier.
     for s in spec.chain() {
         for kw in s.keywords.iter().filter(|kw| !spec.self_names.contains(kw)) {
-            words.remove(*kw);
+            words.remove(kw);
         }
     }
-}
-
-/// Counts `word`, allocating its key only the first time.
-fn bump(counts: &mut foldhash::HashMap<Box<str>, u32>, word: &str) {
-    match counts.get_mut(word) {
-        Some(n) => *n += 1,
-        None => {
-            counts.insert(word.into(), 1);
-        }
-    }
+    b.symbols.set_words(words.into_iter());
 }
 
 /// No whitespace between tokens `a` and `b` (and what lies between).

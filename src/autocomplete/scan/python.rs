@@ -8,12 +8,14 @@ use crate::autocomplete::Kind;
 use crate::autocomplete::lex::Tok;
 use crate::autocomplete::symbols::{Builder, ScopeKind};
 
-const KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield", "match", "case",
-];
+#[rustfmt::skip]
+fn is_keyword(word: &str) -> bool {
+    matches!(word,
+        "False" | "None" | "True" | "and" | "as" | "assert" | "async" | "await" | "break" | "class" |
+        "continue" | "def" | "del" | "elif" | "else" | "except" | "finally" | "for" | "from" |
+        "global" | "if" | "import" | "in" | "is" | "lambda" | "nonlocal" | "not" | "or" | "pass" |
+        "raise" | "return" | "try" | "while" | "with" | "yield" | "match" | "case")
+}
 
 pub(super) fn scan(t: &Toks<'_>, b: &mut Builder) {
     let mut indents: Vec<usize> = Vec::new();
@@ -193,7 +195,7 @@ fn from_import(t: &Toks<'_>, i: usize, b: &mut Builder) {
 /// `a, b in` / `a, b =`: each name is a variable.
 fn targets(t: &Toks<'_>, mut i: usize, b: &mut Builder, until: &str) {
     while let Some(name) = t.ident(i) {
-        if KEYWORDS.contains(&name) {
+        if is_keyword(name) {
             return;
         }
         b.def(name, Kind::Variable, t.start(i));
@@ -206,7 +208,7 @@ fn targets(t: &Toks<'_>, mut i: usize, b: &mut Builder, until: &str) {
 
 fn assignment(t: &Toks<'_>, i: usize, b: &mut Builder) {
     let Some(head) = t.ident(i) else { return };
-    if KEYWORDS.contains(&head) {
+    if is_keyword(head) {
         return;
     }
     let class_body = b
