@@ -1,11 +1,12 @@
 //! `POST /api/autocomplete`: the seed's fields and the ranked list, the
-//! text taken from a room (live, then stored), and every bad request
-//! answered with problem JSON.
+//! text taken from a room (live, then stored, admitted as reading the room
+//! is), and every bad request answered with problem JSON.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::support::access::{SECRET, create_room, token};
 use crate::support::server::Backing;
 use crate::support::{JsonClient, Server, eventually};
 
@@ -212,4 +213,48 @@ async fn the_list_length_and_the_body_size_are_bounded_by_settings() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 413);
+}
+
+#[tokio::test]
+async fn a_room_id_is_admitted_as_reading_the_room_is() {
+    let backing = Backing::embedded().with("PAIRPROG__AUTH__TOKEN_SECRET", SECRET);
+    let server = Server::start_with(
+        &backing,
+        &[("PAIRPROG__LIMITS__UNKNOWN_ROOMS_PER_MINUTE", "2")],
+    )
+    .await;
+    let any = token("*", "edit", 600);
+    let (room, view) = create_room(&server, Some(&any)).await;
+    let (other, _) = create_room(&server, Some(&any)).await;
+    let ask = |id: String, bearer: Option<String>| {
+        let server = &server;
+        async move {
+            let mut request = reqwest::Client::new()
+                .post(server.http("/api/autocomplete"))
+                .json(&json!({"roomId": id, "cursorPosition": 0}));
+            if let Some(bearer) = bearer {
+                request = request.bearer_auth(bearer);
+            }
+            request.send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(ask(room.clone(), None).await, 401, "no token");
+    assert_eq!(
+        ask(room.clone(), Some(token(&other, "edit", 600))).await,
+        403,
+        "another room's token"
+    );
+    assert_eq!(
+        ask(room.clone(), Some(token(&room, "edit", 600))).await,
+        200
+    );
+    assert_eq!(
+        ask(view, Some(any.clone())).await,
+        200,
+        "by the view id too"
+    );
+    // Unknown ids count against the client's lookup budget, as for GET.
+    assert_eq!(ask("NoSuchRoom1".into(), Some(any.clone())).await, 404);
+    assert_eq!(ask("NoSuchRoom2".into(), Some(any.clone())).await, 404);
+    assert_eq!(ask("NoSuchRoom3".into(), Some(any)).await, 429);
 }
