@@ -14,7 +14,8 @@
 //!   before yrs decodes it.
 //! - [`store`]: durable storage — SQLite (single node) or Postgres.
 //! - [`bus`]: relay between instances — in-process or Redis.
-//! - [`autocomplete`]: the suggestion engine.
+//! - [`autocomplete`]: code suggestions for the app's eight languages, from
+//!   the document itself and each language's tables.
 //! - [`domain`]: parsed ids and names; [`error`]: the HTTP error type;
 //!   [`metrics`]: Prometheus metrics.
 

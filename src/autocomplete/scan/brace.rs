@@ -31,6 +31,11 @@ impl Walker {
     /// Handles `{`, `}` and `;` at `i`. Returns `None` when the token is
     /// none of them, else the scope a `}` closed (if it closed one).
     pub fn step(&mut self, t: &Toks<'_>, i: usize, b: &mut Builder) -> Option<Option<Scope>> {
+        // One look at the token for the three questions below.
+        let brace_or_semicolon = matches!(t.punct_byte(i), Some(b'{' | b'}' | b';'));
+        if !brace_or_semicolon {
+            return None;
+        }
         if t.is(i, "{") {
             match self.pending.take() {
                 Some(p) => {

@@ -191,6 +191,9 @@ fn declaration(
     w: &mut Walker,
     owner: Option<&str>,
 ) -> usize {
+    if t.kind(i) != Some(Tok::Ident) {
+        return i + 1;
+    }
     let starts = statement_start(t, i)
         || (t.is(i - 1, ":")
             && matches!(

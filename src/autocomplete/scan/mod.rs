@@ -50,6 +50,13 @@ impl<'a> Toks<'a> {
         (self.kind(i) == Some(Tok::Ident)).then(|| self.text(i))
     }
 
+    /// The byte of a one-byte punctuation token.
+    pub fn punct_byte(&self, i: usize) -> Option<u8> {
+        let tok = self.toks.get(i)?;
+        (tok.kind == Tok::Punct && tok.end == tok.start + 1)
+            .then(|| self.src.as_bytes()[tok.start as usize])
+    }
+
     pub fn is(&self, i: usize, text: &str) -> bool {
         // Called for nearly every token several times: compare the bytes
         // in place rather than through a call to memcmp.
