@@ -184,3 +184,44 @@ fn every_language_has_snippets_library_names_and_document_context() {
         );
     }
 }
+
+#[test]
+fn any_text_at_any_cursor_answers_without_panicking() {
+    // Half-typed code is the normal case: unbalanced brackets, open strings
+    // and comments, stray operators, astral-plane characters.
+    const PIECES: &[&str] = &[
+        "def ", "class ", "fn ", "struct ", "impl ", "func ", "(", ")", "{", "}", "[", "]", "\"",
+        "'", "`", "'''", "\"\"\"", "/*", "*/", "//", "#", "\\", "\n", "\n    ", "\t", ".", "::",
+        "->", ":", ";", ",", "=", "self", "this", "x", "éa", "🙂", "r#\"", "<", ">", "typedef ",
+        "enum ", "import ", "for ", "let ",
+    ];
+    let engine = ContextEngine::new(1 << 16);
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    for round in 0..300 {
+        let mut code = String::new();
+        for _ in 0..(8 + round % 24) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            code.push_str(PIECES[(seed % PIECES.len() as u64) as usize]);
+        }
+        let units = code.encode_utf16().count();
+        for language in lang::languages() {
+            for cursor in [0, units / 3, units / 2, units, units + 5] {
+                let got = engine.complete(Query {
+                    code: &code,
+                    cursor,
+                    language,
+                    limit: 8,
+                });
+                assert!(got.items.len() <= 8);
+                assert!(
+                    got.items
+                        .iter()
+                        .all(|c| (0.0..=1.0).contains(&c.confidence)),
+                    "{language} {code:?}"
+                );
+            }
+        }
+    }
+}
