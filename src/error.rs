@@ -26,6 +26,9 @@ pub enum ApiError {
     /// 422: a required field is missing or has the wrong type.
     #[error("{0}")]
     Unprocessable(String),
+    /// 409: the request conflicts with what the room holds or may hold.
+    #[error("{0}")]
+    Conflict(String),
     /// 413: the body is over its limit.
     #[error("{0}")]
     TooLarge(String),
@@ -59,6 +62,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -74,6 +78,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict => Self::Internal("room id collision".into()),
             StoreError::Corrupt(m) => Self::Internal(m),
             StoreError::Backend(m) => Self::Unavailable(m),
+            StoreError::Limit(m) => Self::Conflict(m.into()),
         }
     }
 }

@@ -259,7 +259,7 @@ fn aligned(at: Instant, interval: Duration) -> Instant {
 mod tests {
     use super::*;
     use crate::domain::Language;
-    use crate::store::{Batch, NewRoom, RoomRecord};
+    use crate::store::{Batch, NewRoom, NewVersion, RoomRecord, Version, VersionInfo};
     use async_trait::async_trait;
     use std::sync::Mutex;
 
@@ -301,6 +301,34 @@ mod tests {
                 return Err(StoreError::Backend("down".into()));
             }
             Ok(())
+        }
+        async fn add_version(
+            &self,
+            _: &RoomId,
+            _: NewVersion<'_>,
+            _: usize,
+        ) -> Result<Option<VersionInfo>, StoreError> {
+            Ok(None)
+        }
+        async fn versions(
+            &self,
+            _: &RoomId,
+            _: Option<i64>,
+            _: usize,
+        ) -> Result<Vec<VersionInfo>, StoreError> {
+            Ok(Vec::new())
+        }
+        async fn version(&self, _: &RoomId, _: i64) -> Result<Option<Version>, StoreError> {
+            Ok(None)
+        }
+        async fn name_version(
+            &self,
+            _: &RoomId,
+            _: i64,
+            _: Option<&str>,
+            _: usize,
+        ) -> Result<Option<VersionInfo>, StoreError> {
+            Ok(None)
         }
     }
 

@@ -338,3 +338,156 @@ pub(crate) async fn view_ids_resolve_and_never_collide(store: &dyn Store) {
             .is_ok()
     );
 }
+
+fn version<'a>(
+    kind: super::VersionKind,
+    name: Option<&'a str>,
+    code: &'a str,
+    authors: &'a [String],
+) -> super::NewVersion<'a> {
+    super::NewVersion {
+        created_at: Utc::now(),
+        kind,
+        name,
+        authors,
+        changes: 3,
+        code,
+        language: "python",
+        restored_from: None,
+    }
+}
+
+/// Versions are recorded (an unchanged checkpoint is not), listed newest
+/// first in pages, read with their text, named and un-named, outlive a
+/// compaction, and are never reachable through another room.
+pub(crate) async fn versions_round_trip(store: &dyn Store) {
+    use super::VersionKind::{Auto, Manual, Restore};
+    const MAX: usize = 10;
+    let (id, doc) = new_room(store, "a").await;
+    let authors = vec!["Ann".to_owned(), "Bø 🙂".to_owned()];
+    let first = store
+        .add_version(&id, version(Auto, None, "héllo 🙂", &authors), MAX)
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(first.kind, Auto);
+    assert_eq!(first.authors, authors);
+    assert_eq!((first.changes, first.size), (3, "héllo 🙂".len() as u64));
+    assert_eq!(first.name, None);
+    let same = version(Auto, None, "héllo 🙂", &[]);
+    assert!(store.add_version(&id, same, MAX).await.unwrap().is_none());
+    let named = version(Manual, Some("before refactor"), "héllo 🙂", &[]);
+    let named = store.add_version(&id, named, MAX).await.unwrap().unwrap();
+    assert_eq!(named.name.as_deref(), Some("before refactor"));
+    let mut restore = version(Restore, None, "b", &[]);
+    restore.restored_from = Some(first.id);
+    let restore = store.add_version(&id, restore, MAX).await.unwrap().unwrap();
+    assert_eq!(restore.restored_from, Some(first.id));
+
+    let all = store.versions(&id, None, 10).await.unwrap();
+    assert_eq!(all, vec![restore.clone(), named.clone(), first.clone()]);
+    let page = store.versions(&id, Some(restore.id), 1).await.unwrap();
+    assert_eq!(page, vec![named.clone()]);
+    assert!(
+        store
+            .versions(&id, Some(first.id), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let read = store.version(&id, first.id).await.unwrap().unwrap();
+    assert_eq!((read.code.as_str(), &read.info), ("héllo 🙂", &first));
+    assert!(store.version(&id, i64::MAX).await.unwrap().is_none());
+
+    let renamed = store.name_version(&id, first.id, Some("first"), MAX).await;
+    assert_eq!(renamed.unwrap().unwrap().name.as_deref(), Some("first"));
+    let unnamed = store.name_version(&id, first.id, None, MAX).await;
+    assert_eq!(unnamed.unwrap().unwrap().name, None);
+
+    // Another room's version is not this room's.
+    let (other, _) = new_room(store, "x").await;
+    assert!(store.version(&other, first.id).await.unwrap().is_none());
+    assert!(store.versions(&other, None, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .versions(&other, Some(first.id), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let foreign = store
+        .name_version(&other, first.id, Some("mine"), MAX)
+        .await;
+    assert!(foreign.unwrap().is_none());
+    assert_eq!(
+        store
+            .version(&id, first.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .info
+            .name,
+        None
+    );
+
+    // History lives beside the log: compaction leaves it be.
+    let updates = [type_text(&doc, "!")];
+    let batch = Batch {
+        updates: &updates,
+        code: "a!",
+        language: "python",
+    };
+    store.append(&id, batch).await.unwrap();
+    store.compact(&id).await.unwrap();
+    assert_eq!(store.versions(&id, None, 10).await.unwrap().len(), 3);
+
+    let unknown = version(Auto, None, "z", &[]);
+    let err = store.add_version(&RoomId::generate(), unknown, MAX).await;
+    assert!(matches!(err, Err(StoreError::Backend(_))), "{err:?}");
+}
+
+/// A room keeps at most `max` versions, pruning the oldest unnamed ones;
+/// named ones may take all places but one, so none is ever pruned.
+pub(crate) async fn versions_are_bounded(store: &dyn Store) {
+    use super::VersionKind::{Auto, Manual};
+    const MAX: usize = 4;
+    let (id, _) = new_room(store, "a").await;
+    let kept = store
+        .add_version(&id, version(Manual, Some("kept"), "n", &[]), MAX)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut autos = Vec::new();
+    for i in 0..6 {
+        let code = format!("v{i}");
+        let v = store
+            .add_version(&id, version(Auto, None, &code, &[]), MAX)
+            .await;
+        autos.push(v.unwrap().unwrap());
+    }
+    let ids = |list: Vec<super::VersionInfo>| list.iter().map(|v| v.id).collect::<Vec<_>>();
+    let listed = ids(store.versions(&id, None, 100).await.unwrap());
+    assert_eq!(listed, vec![autos[5].id, autos[4].id, autos[3].id, kept.id]);
+
+    for v in [&autos[3], &autos[4]] {
+        let named = store.name_version(&id, v.id, Some("n"), MAX).await.unwrap();
+        assert!(named.is_some());
+    }
+    let full = store.name_version(&id, autos[5].id, Some("n"), MAX).await;
+    assert!(matches!(full, Err(StoreError::Limit(_))), "{full:?}");
+    let full = store
+        .add_version(&id, version(Manual, Some("n"), "m", &[]), MAX)
+        .await;
+    assert!(matches!(full, Err(StoreError::Limit(_))), "{full:?}");
+    // Renaming a named version takes no new place.
+    let renamed = store.name_version(&id, kept.id, Some("still"), MAX).await;
+    assert!(renamed.unwrap().is_some());
+
+    let newest = store
+        .add_version(&id, version(Auto, None, "last", &[]), MAX)
+        .await
+        .unwrap()
+        .unwrap();
+    let listed = ids(store.versions(&id, None, 100).await.unwrap());
+    assert_eq!(listed, vec![newest.id, autos[4].id, autos[3].id, kept.id]);
+}

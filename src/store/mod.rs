@@ -11,6 +11,10 @@
 //! cannot hold U+0000, so [`column_text`] writes it as U+FFFD (both stores,
 //! so SQL users see one rule). The CRDT rows are bytes and always hold the
 //! true text; [`Store::document`] decodes it for readers that need it exact.
+//!
+//! Beside the document, each room keeps its [versions](VersionInfo): the
+//! exact text (as bytes) and language at checkpoints, independent of the
+//! log, so history survives compaction.
 
 use std::borrow::Cow;
 
@@ -23,6 +27,9 @@ use crate::domain::{Language, Role, RoomId};
 pub(crate) mod contract;
 pub mod postgres;
 pub mod sqlite;
+mod versions;
+
+pub use versions::{NewVersion, Version, VersionInfo, VersionKind};
 
 /// A room's row as stored. `code` and `language` are the columns, so
 /// mapped by [`column_text`]; [`Store::document`] has the exact ones.
@@ -99,6 +106,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("storage backend failed: {0}")]
     Backend(String),
+    /// A bound on what a room may keep would be passed.
+    #[error("{0}")]
+    Limit(&'static str),
 }
 
 #[async_trait]
@@ -165,4 +175,38 @@ pub trait Store: Send + Sync + 'static {
 
     /// Answers when the backend is reachable (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Records a version, then prunes the room's oldest unnamed versions
+    /// past `max_versions`. An automatic version spelling what the newest
+    /// one does (text and language) is not recorded: `None`. Named
+    /// versions may fill all but one place (`Limit` past that), so they
+    /// are never pruned and a checkpoint always has room.
+    async fn add_version(
+        &self,
+        id: &RoomId,
+        version: NewVersion<'_>,
+        max_versions: usize,
+    ) -> Result<Option<VersionInfo>, StoreError>;
+
+    /// A page of the room's versions, newest first: those older than the
+    /// version `before` when given (none if it is not the room's).
+    async fn versions(
+        &self,
+        id: &RoomId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<VersionInfo>, StoreError>;
+
+    /// One version with its text; `None` unless it is this room's.
+    async fn version(&self, id: &RoomId, version: i64) -> Result<Option<Version>, StoreError>;
+
+    /// Names a version (or removes its name); `None` unless it is this
+    /// room's; `Limit` as for [`Store::add_version`].
+    async fn name_version(
+        &self,
+        id: &RoomId,
+        version: i64,
+        name: Option<&str>,
+        max_versions: usize,
+    ) -> Result<Option<VersionInfo>, StoreError>;
 }

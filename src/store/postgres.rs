@@ -14,13 +14,19 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
-use super::{Batch, NewRoom, Resolved, RoomRecord, Store, StoreError, column_text, valid_language};
+use super::{
+    Batch, NewRoom, NewVersion, Resolved, RoomRecord, Store, StoreError, Version, VersionInfo,
+    column_text, valid_language,
+};
 use crate::domain::{Role, RoomId};
+
+mod history;
 
 /// Numbered migrations, applied in order and recorded in `schema_migrations`.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../sql/0001_init.sql")),
     (2, include_str!("../../sql/0002_view_ids.sql")),
+    (3, include_str!("../../sql/0003_versions.sql")),
 ];
 
 /// Key of the advisory lock taken while migrating ("pairprog" in ASCII).
@@ -359,6 +365,38 @@ impl Store for PostgresStore {
             .await
             .map(drop)
             .map_err(backend("ping"))
+    }
+
+    async fn add_version(
+        &self,
+        id: &RoomId,
+        version: NewVersion<'_>,
+        max_versions: usize,
+    ) -> Result<Option<VersionInfo>, StoreError> {
+        self.insert_version(id, version, max_versions).await
+    }
+
+    async fn versions(
+        &self,
+        id: &RoomId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<VersionInfo>, StoreError> {
+        self.list_versions(id, before, limit).await
+    }
+
+    async fn version(&self, id: &RoomId, version: i64) -> Result<Option<Version>, StoreError> {
+        self.read_version(id, version).await
+    }
+
+    async fn name_version(
+        &self,
+        id: &RoomId,
+        version: i64,
+        name: Option<&str>,
+        max_versions: usize,
+    ) -> Result<Option<VersionInfo>, StoreError> {
+        self.rename_version(id, version, name, max_versions).await
     }
 }
 

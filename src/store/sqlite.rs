@@ -14,8 +14,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
-use super::{Batch, NewRoom, Resolved, RoomRecord, Store, StoreError, column_text, valid_language};
+use super::{
+    Batch, NewRoom, NewVersion, Resolved, RoomRecord, Store, StoreError, Version, VersionInfo,
+    column_text, valid_language,
+};
 use crate::domain::{Role, RoomId};
+
+mod history;
 
 /// Schema versions, applied in order and recorded in `PRAGMA user_version`.
 const MIGRATIONS: &[&str] = &[
@@ -43,6 +48,22 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE rooms ADD COLUMN view_id TEXT;
     UPDATE rooms SET view_id = lower(hex(randomblob(16))) WHERE view_id IS NULL;
     CREATE UNIQUE INDEX rooms_view_id ON rooms (view_id);
+",
+    "
+    CREATE TABLE versions (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        room_id       TEXT    NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+        created_at    INTEGER NOT NULL, -- Unix microseconds
+        kind          TEXT    NOT NULL, -- 'auto', 'manual' or 'restore'
+        name          TEXT,
+        authors       TEXT    NOT NULL, -- a JSON array of names
+        changes       INTEGER NOT NULL,
+        size          INTEGER NOT NULL, -- bytes of code
+        language      TEXT    NOT NULL,
+        code          TEXT    NOT NULL,
+        restored_from INTEGER
+    );
+    CREATE INDEX versions_room_created ON versions (room_id, created_at, id);
 ",
 ];
 
@@ -312,6 +333,46 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn add_version(
+        &self,
+        id: &RoomId,
+        version: NewVersion<'_>,
+        max_versions: usize,
+    ) -> Result<Option<VersionInfo>, StoreError> {
+        let (id, version) = (id.clone(), history::Owned::from(version));
+        self.with(move |conn| history::insert(conn, &id, &version, max_versions))
+            .await
+    }
+
+    async fn versions(
+        &self,
+        id: &RoomId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<VersionInfo>, StoreError> {
+        let id = id.clone();
+        self.with(move |conn| history::list(conn, &id, before, limit))
+            .await
+    }
+
+    async fn version(&self, id: &RoomId, version: i64) -> Result<Option<Version>, StoreError> {
+        let id = id.clone();
+        self.with(move |conn| history::read(conn, &id, version))
+            .await
+    }
+
+    async fn name_version(
+        &self,
+        id: &RoomId,
+        version: i64,
+        name: Option<&str>,
+        max_versions: usize,
+    ) -> Result<Option<VersionInfo>, StoreError> {
+        let (id, name) = (id.clone(), name.map(str::to_owned));
+        self.with(move |conn| history::rename(conn, &id, version, name.as_deref(), max_versions))
+            .await
+    }
 }
 
 /// A stored update with its log id (`None` for the snapshot).
@@ -454,5 +515,19 @@ mod tests {
         let dir = TempDir::new();
         let store = SqliteStore::open(&dir.0).unwrap();
         contract::append_many_is_per_room(&store).await;
+    }
+
+    #[tokio::test]
+    async fn versions_round_trip() {
+        let dir = TempDir::new();
+        let store = SqliteStore::open(&dir.0).unwrap();
+        contract::versions_round_trip(&store).await;
+    }
+
+    #[tokio::test]
+    async fn versions_are_bounded() {
+        let dir = TempDir::new();
+        let store = SqliteStore::open(&dir.0).unwrap();
+        contract::versions_are_bounded(&store).await;
     }
 }

@@ -90,6 +90,18 @@ async fn awkward_text_round_trips() {
 }
 
 #[tokio::test]
+async fn versions_round_trip() {
+    let db = TestDb::new().await;
+    contract::versions_round_trip(&db.store().await).await;
+}
+
+#[tokio::test]
+async fn versions_are_bounded() {
+    let db = TestDb::new().await;
+    contract::versions_are_bounded(&db.store().await).await;
+}
+
+#[tokio::test]
 async fn concurrent_compactions_and_appends_lose_nothing() {
     let db = TestDb::new().await;
     let store = Arc::new(db.store().await);
