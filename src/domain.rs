@@ -116,6 +116,37 @@ impl Language {
         &self.0
     }
 
+    /// The usual file extension (for downloads); `txt` when there is none.
+    pub fn extension(&self) -> &'static str {
+        match self.0.as_str() {
+            "python" => "py",
+            "javascript" => "js",
+            "typescript" => "ts",
+            "rust" => "rs",
+            "go" => "go",
+            "java" => "java",
+            "c" => "c",
+            "cpp" | "c++" => "cpp",
+            "csharp" | "c#" => "cs",
+            "ruby" => "rb",
+            "shell" | "bash" => "sh",
+            "sql" => "sql",
+            "html" => "html",
+            "xml" => "xml",
+            "markdown" => "md",
+            "yaml" => "yaml",
+            "json" => "json",
+            "lua" => "lua",
+            "haskell" => "hs",
+            "kotlin" => "kt",
+            "swift" => "swift",
+            "php" => "php",
+            "perl" => "pl",
+            "r" => "r",
+            _ => "txt",
+        }
+    }
+
     /// The new room's welcome comment, in the language's comment syntax.
     pub fn welcome(&self) -> String {
         let comment = match self.0.as_str() {
@@ -180,6 +211,8 @@ mod tests {
         assert_eq!(Language::parse("C++").unwrap().as_str(), "c++");
         assert!(Language::parse("").is_err());
         assert!(Language::parse("<script>").is_err());
+        assert_eq!(Language::parse("Rust").unwrap().extension(), "rs");
+        assert_eq!(Language::parse("brainfuck").unwrap().extension(), "txt");
         assert_eq!(
             Language::default().welcome(),
             "# Welcome to the collaborative coding room!\n"

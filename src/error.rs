@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::room::HistoryError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +80,16 @@ impl From<StoreError> for ApiError {
             StoreError::Corrupt(m) => Self::Internal(m),
             StoreError::Backend(m) => Self::Unavailable(m),
             StoreError::Limit(m) => Self::Conflict(m.into()),
+        }
+    }
+}
+
+impl From<HistoryError> for ApiError {
+    fn from(e: HistoryError) -> Self {
+        match e {
+            HistoryError::Unavailable => Self::Unavailable("the room could not be opened".into()),
+            HistoryError::Refused(why) => Self::Conflict(why.into()),
+            HistoryError::Store(e) => e.into(),
         }
     }
 }

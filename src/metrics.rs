@@ -29,6 +29,7 @@ pub struct Metrics {
     pub rooms_created: Counter,
     pub unknown_room_lookups: Family<Labels, Counter>,
     pub http_requests: Family<Labels, Counter>,
+    pub versions: Family<Labels, Counter>,
 }
 
 impl Metrics {
@@ -48,6 +49,7 @@ impl Metrics {
             rooms_created: Counter::default(),
             unknown_room_lookups: Family::default(),
             http_requests: Family::default(),
+            versions: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -116,6 +118,11 @@ impl Metrics {
             "HTTP requests answered, by status class",
             metrics.http_requests.clone(),
         );
+        registry.register(
+            "versions",
+            "Room versions recorded, by kind (auto, manual, restore), and failed writes",
+            metrics.versions.clone(),
+        );
         Self {
             registry,
             ..metrics
@@ -131,6 +138,10 @@ impl Metrics {
 
     pub fn reject(&self, reason: &'static str) {
         self.rejected.get_or_create(&vec![("reason", reason)]).inc();
+    }
+
+    pub fn versions_recorded(&self, kind: &'static str) {
+        self.versions.get_or_create(&vec![("kind", kind)]).inc();
     }
 
     pub fn connection_gauge(&self, protocol: &'static str) -> Gauge {

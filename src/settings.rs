@@ -23,6 +23,7 @@ pub struct Settings {
     pub persist: PersistSettings,
     pub presence: PresenceSettings,
     pub limits: Limits,
+    pub history: HistorySettings,
     pub ws: WsSettings,
     pub log: LogSettings,
     pub auth: AuthSettings,
@@ -141,6 +142,24 @@ pub struct Limits {
     pub id_cache_entries: usize,
 }
 
+/// Room history: when checkpoints are recorded and what a room keeps.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HistorySettings {
+    /// A burst of editing is recorded once it has been quiet this long...
+    pub quiet_secs: u64,
+    /// ...or, while it goes on, once it has lasted this long.
+    pub max_burst_secs: u64,
+    /// Versions a room keeps; the oldest unnamed go first, and named ones
+    /// may fill all places but one.
+    pub max_versions: usize,
+    /// Author names recorded with one version.
+    pub max_authors: usize,
+    /// Characters of a version's name (and of each author name).
+    pub max_name_chars: usize,
+    /// Versions one page of `GET /api/rooms/{id}/versions` may hold.
+    pub max_page: usize,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct WsSettings {
     pub ping_interval_secs: u64,
@@ -250,6 +269,12 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("limits.id_cache_entries", "100000"),
     ("auth.leeway_secs", "0"),
     ("auth.max_token_bytes", "4096"),
+    ("history.quiet_secs", "30"),
+    ("history.max_burst_secs", "300"),
+    ("history.max_versions", "200"),
+    ("history.max_authors", "16"),
+    ("history.max_name_chars", "100"),
+    ("history.max_page", "100"),
     ("ws.ping_interval_secs", "20"),
     ("log.json", "false"),
     ("log.level", "info"),
@@ -380,6 +405,11 @@ impl Settings {
             ("presence.ttl_secs", self.presence.ttl_secs),
             ("presence.heartbeat_secs", self.presence.heartbeat_secs),
             ("ws.ping_interval_secs", self.ws.ping_interval_secs),
+            ("history.quiet_secs", self.history.quiet_secs),
+            ("history.max_burst_secs", self.history.max_burst_secs),
+            ("history.max_authors", self.history.max_authors as u64),
+            ("history.max_name_chars", self.history.max_name_chars as u64),
+            ("history.max_page", self.history.max_page as u64),
             ("database.pool_size", self.database.pool_size as u64),
             (
                 "limits.id_cache_entries",
@@ -426,6 +456,11 @@ impl Settings {
         {
             return Err(SettingsError(
                 "auth.token_secret must be at least 32 bytes (use a random string)".into(),
+            ));
+        }
+        if self.history.max_versions < 2 {
+            return Err(SettingsError(
+                "history.max_versions must be at least 2 (a named version and a checkpoint)".into(),
             ));
         }
         if self.presence.heartbeat_secs >= self.presence.ttl_secs {

@@ -16,6 +16,7 @@ mod rooms;
 mod socket;
 mod static_files;
 mod unknown_rooms;
+mod versions;
 mod ws_json;
 mod ws_yjs;
 
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.limits.max_doc_bytes + 64 * 1024;
     Router::new()
         .merge(rooms::router())
+        .merge(versions::router())
         .merge(autocomplete::router())
         .merge(health::router())
         .merge(docs::router())

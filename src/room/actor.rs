@@ -18,12 +18,15 @@ use tokio::time::Instant;
 use tracing::{Instrument, error, info_span, warn};
 
 use super::core::{Core, CoreLimits, Effects};
+use super::history::{History, HistoryLimits};
 use super::outbox::{self, Inbox, Outbox};
 use super::persister::{Persister, Target};
 use super::{Access, CloseReason, Command, JoinError, Joined, PeerId, PeerKind, Shared};
 use crate::bus::{BusEvent, Subscription};
 use crate::doc;
 use crate::domain::RoomId;
+
+mod history;
 
 /// Pending updates that start a write before the batching interval ends.
 const EARLY_FLUSH: usize = 1024;
@@ -46,6 +49,7 @@ struct Room {
     target: Target,
     /// When the core's awareness sweep is next due.
     sweep_at: Option<Instant>,
+    history: History,
 }
 
 pub(super) fn spawn(
@@ -95,7 +99,7 @@ async fn run(
     inbox: Arc<Inbox>,
     shared: Arc<Shared>,
 ) {
-    let (subscription, doc) = match load(&shared, &id).await {
+    let (mut subscription, doc) = match load(&shared, &id).await {
         Ok(loaded) => loaded,
         Err(error) => {
             // Every waiting client is told; the next join tries again.
@@ -128,7 +132,14 @@ async fn run(
             writer: shared.writer.clone(),
             store: shared.store.clone(),
         },
+        history: History::new(HistoryLimits::from_settings(settings)),
     };
+    // What the bus handed over on subscribing (the stream tail, newer
+    // than the store) is merged before any command is served: a restore
+    // on a room opened for it must diff against the whole document.
+    while let Ok(event) = subscription.events.try_recv() {
+        room.on_bus(event).await;
+    }
     room.serve(rx, subscription).await;
     shared.metrics.rooms_open.dec();
 }
@@ -145,6 +156,7 @@ impl Room {
                 command = rx.recv() => {
                     let Some(command) = command else { break };
                     if let Command::Shutdown { done } = command {
+                        self.finish_history().await;
                         self.flush_all().await;
                         self.close_all(CloseReason::SHUTTING_DOWN);
                         self.shared.remove(&self.id, self.generation);
@@ -184,12 +196,17 @@ impl Room {
         }
     }
 
-    /// The earliest of what is due: a write, an awareness sweep.
+    /// The earliest of what is due: a write, an awareness sweep, a
+    /// checkpoint.
     fn deadline(&self) -> Option<Instant> {
-        match (self.persister.due(), self.sweep_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.persister.due(),
+            self.sweep_at,
+            self.history.schedule.due(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn on_timer(&mut self) {
@@ -202,6 +219,7 @@ impl Room {
             self.carry_out(effects);
         }
         self.rearm_sweep();
+        self.on_history_timer();
     }
 
     fn rearm_sweep(&mut self) {
@@ -259,6 +277,7 @@ impl Room {
             metrics.reject(reason);
         }
         self.persister.push(persist);
+        self.note_edits(&publish);
         for message in publish {
             self.shared.bus.publish(&self.id, message);
         }
@@ -347,6 +366,8 @@ impl Room {
             Command::Snapshot { reply } => {
                 let _ = reply.send(self.core.snapshot());
             }
+            Command::Checkpoint { name, reply } => self.checkpoint(name, reply),
+            Command::Restore { target, reply } => self.restore(target, reply),
             Command::Shutdown { .. } => {}
         }
     }
@@ -403,6 +424,7 @@ impl Room {
     /// the room let go of it first: the count and the others' `user_left`
     /// are settled here, once, either way.
     async fn leave(&mut self, peer: PeerId) {
+        self.note_authors();
         self.let_go(peer, CloseReason::UNAVAILABLE);
         let effects = self.guarded(None, |core| core.leave(peer));
         self.carry_out(effects);
@@ -496,6 +518,7 @@ impl Room {
     /// Leaves the hub once everything is persisted. Joins that raced with
     /// the unload are told to retry, which starts a fresh actor.
     async fn unload(&mut self, rx: &mut mpsc::UnboundedReceiver<Command>) -> bool {
+        self.finish_history().await;
         if !self.flush_all().await || self.persister.stuck() > 0 {
             // Keep the room (and its unsaved edits) until the store takes
             // them.

@@ -239,6 +239,24 @@ impl AwarenessTable {
     }
 }
 
+impl AwarenessTable {
+    /// The `user.name` of every present state, as the browsers set it.
+    pub fn names(&self) -> impl Iterator<Item = String> + '_ {
+        #[derive(serde::Deserialize)]
+        struct State {
+            user: Option<User>,
+        }
+        #[derive(serde::Deserialize)]
+        struct User {
+            name: Option<String>,
+        }
+        self.entries
+            .values()
+            .filter_map(|e| e.json.as_deref())
+            .filter_map(|json| serde_json::from_str::<State>(json).ok()?.user?.name)
+    }
+}
+
 fn removal(clock: u32) -> AwarenessUpdateEntry {
     AwarenessUpdateEntry {
         clock,

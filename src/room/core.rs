@@ -689,6 +689,9 @@ fn awareness_frame(update: AwarenessUpdate) -> Frame {
 #[path = "core_view.rs"]
 mod view;
 
+mod history;
+pub use history::RestoreRefused;
+
 #[cfg(test)]
 #[path = "core_tests.rs"]
 mod tests;

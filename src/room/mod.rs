@@ -13,6 +13,7 @@ mod awareness;
 mod close;
 mod core;
 mod diff;
+mod history;
 pub(crate) mod json_sync;
 pub mod messages;
 mod outbox;
@@ -36,6 +37,7 @@ use crate::store::Store;
 
 pub use access::Access;
 pub use close::CloseReason;
+pub use history::HistoryError;
 use outbox::Inbox;
 pub use outbox::OutboxReceiver;
 
@@ -101,6 +103,16 @@ pub(crate) enum Command {
     Merge(Vec<Vec<u8>>),
     Snapshot {
         reply: oneshot::Sender<LiveSnapshot>,
+    },
+    /// Record the current text as a version (named when asked).
+    Checkpoint {
+        name: Option<String>,
+        reply: history::Reply,
+    },
+    /// Edit the document into an earlier version's text, and record that.
+    Restore {
+        target: crate::store::Version,
+        reply: history::Reply,
     },
     Shutdown {
         done: oneshot::Sender<()>,

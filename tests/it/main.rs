@@ -10,6 +10,7 @@ mod autocomplete;
 mod cluster;
 mod durability;
 mod edge;
+mod history;
 mod hostile;
 mod json_protocol;
 mod limits;
