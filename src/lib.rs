@@ -8,7 +8,7 @@
 //!   protocols, who may edit (view ids, signed tokens), health, metrics,
 //!   docs and the static browser app.
 //! - [`room`]: live rooms, one actor each: document, awareness, local
-//!   connections, persistence batching and relay.
+//!   connections, persistence batching, relay and history checkpoints.
 //! - [`doc`]: the shared document model (pure yrs, UTF-16 offsets).
 //! - [`wire`]: the y-protocols wire format, walked with bounded memory
 //!   before yrs decodes it.

@@ -30,6 +30,10 @@ mod tests {
         for path in [
             "/api/rooms",
             "/api/rooms/{roomId}",
+            "/api/rooms/{roomId}/versions",
+            "/api/rooms/{roomId}/versions/{versionId}",
+            "/api/rooms/{roomId}/versions/{versionId}/restore",
+            "/api/rooms/{roomId}/versions/{versionId}/download",
             "/api/autocomplete",
             "/healthz",
             "/readyz",
