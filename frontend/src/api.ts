@@ -117,3 +117,55 @@ export function autocomplete(
     signal,
   });
 }
+
+/** A recorded version of a room's document (without its text). */
+export interface VersionInfo {
+  id: number;
+  created_at: string;
+  kind: 'auto' | 'manual' | 'restore';
+  name: string | null;
+  /** Who was connected while its changes were made. */
+  authors: string[];
+  /** Changes since the previous checkpoint. */
+  changes: number;
+  /** Bytes of the text. */
+  size: number;
+  language: string;
+  restored_from: number | null;
+}
+
+export interface VersionText extends VersionInfo {
+  code: string;
+}
+
+export interface VersionPage {
+  roomId: string;
+  versions: VersionInfo[];
+  /** The next (older) page, when there is one. */
+  next: string | null;
+}
+
+const versionsPath = (roomId: string) => `/api/rooms/${encodeURIComponent(roomId)}/versions`;
+
+export function listVersions(roomId: string, signal?: AbortSignal): Promise<VersionPage> {
+  return request<VersionPage>(versionsPath(roomId), { signal });
+}
+
+export function getVersion(roomId: string, id: number, signal?: AbortSignal): Promise<VersionText> {
+  return request<VersionText>(`${versionsPath(roomId)}/${id}`, { signal });
+}
+
+/** Records the current text as a version now, named when `name` is given. */
+export function saveVersion(roomId: string, name?: string): Promise<VersionInfo> {
+  return request<VersionInfo>(versionsPath(roomId), { method: 'POST', body: JSON.stringify(name ? { name } : {}) });
+}
+
+/** Edits the room's document into version `id`; answers the restore's own version. */
+export function restoreVersion(roomId: string, id: number): Promise<VersionInfo> {
+  return request<VersionInfo>(`${versionsPath(roomId)}/${id}/restore`, { method: 'POST' });
+}
+
+/** The version's text as a file (served with Content-Disposition: attachment). */
+export function versionDownloadUrl(roomId: string, id: number): string {
+  return `${versionsPath(roomId)}/${id}/download`;
+}

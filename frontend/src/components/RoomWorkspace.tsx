@@ -1,5 +1,6 @@
 import { lazy, Suspense, useEffect, useState } from 'react';
-import { useAppSelector } from '../store';
+import { useAppDispatch, useAppSelector } from '../store';
+import { historyToggled } from '../store/historySlice';
 import { useRoomConnection } from '../hooks/useRoomConnection';
 import { useRoomPolling } from '../hooks/useRoomPolling';
 import { useMediaQuery } from '../hooks/useMediaQuery';
@@ -8,11 +9,13 @@ import { LanguageSelect } from './LanguageSelect';
 import { Logo } from './Logo';
 import { ShareButtons } from './ShareButtons';
 import { Sidebar } from './Sidebar';
+import { HistoryPanel } from './HistoryPanel';
 import { ThemeToggle } from './ThemeToggle';
 import { RemoteCursorStyles } from './RemoteCursorStyles';
 
 // Monaco is big: load it only once a room is open.
 const CodeEditor = lazy(() => import('./CodeEditor'));
+const VersionDiff = lazy(() => import('./VersionDiff'));
 
 interface Props {
   roomId: string;
@@ -26,6 +29,9 @@ export function RoomWorkspace({ roomId, goHome }: Props) {
   const role = useAppSelector((s) => s.room.role);
   const viewId = useAppSelector((s) => s.room.viewId);
   const viewing = role === 'view';
+  const dispatch = useAppDispatch();
+  const historyOpen = useAppSelector((s) => s.history.open);
+  const selected = useAppSelector((s) => s.history.versions.find((v) => v.id === s.history.selectedId) ?? null);
   // The sidebar is docked on wide windows and an overlay, closed by default, on narrow ones.
   const narrow = useMediaQuery('(max-width: 800px)');
   const [sidebarOpen, setSidebarOpen] = useState(!narrow);
@@ -58,6 +64,18 @@ export function RoomWorkspace({ roomId, goHome }: Props) {
           onChange={(lang) => conn?.setLanguage(lang)}
         />
         <ConnectionBadge />
+        <button
+          type="button"
+          className={`button small ${historyOpen ? 'primary' : ''}`}
+          data-testid="history-toggle"
+          aria-pressed={historyOpen}
+          onClick={() => {
+            dispatch(historyToggled());
+            setSidebarOpen(true);
+          }}
+        >
+          History
+        </button>
         <ThemeToggle />
         <button
           type="button"
@@ -80,8 +98,13 @@ export function RoomWorkspace({ roomId, goHome }: Props) {
           ) : (
             <div className="editor-loading muted">Connecting…</div>
           )}
+          {conn && selected && (
+            <Suspense fallback={<div className="version-diff muted">Loading comparison…</div>}>
+              <VersionDiff conn={conn} roomId={roomId} version={selected} language={language} />
+            </Suspense>
+          )}
         </main>
-        <Sidebar onClose={() => setSidebarOpen(false)} />
+        {historyOpen ? <HistoryPanel roomId={roomId} /> : <Sidebar onClose={() => setSidebarOpen(false)} />}
       </div>
       <RemoteCursorStyles />
     </div>

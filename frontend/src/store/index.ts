@@ -1,11 +1,12 @@
 import { configureStore } from '@reduxjs/toolkit';
 import { useDispatch, useSelector } from 'react-redux';
 import connection from './connectionSlice';
+import history from './historySlice';
 import room from './roomSlice';
 import user, { saveUserState } from './userSlice';
 
 export function makeStore() {
-  const store = configureStore({ reducer: { room, connection, user } });
+  const store = configureStore({ reducer: { room, connection, user, history } });
   let lastUser = store.getState().user;
   store.subscribe(() => {
     const u = store.getState().user;
