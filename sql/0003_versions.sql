@@ -15,7 +15,8 @@ CREATE TABLE room_versions (
     -- Bytes of `code`, so listing never reads the texts.
     size          int8        NOT NULL,
     language      text        NOT NULL,
-    code          text        NOT NULL,
+    -- The exact text as UTF-8 bytes (a `text` column cannot hold NUL).
+    code          bytea       NOT NULL,
     -- For a restore: the version restored (kept as a number: it may be
     -- pruned later).
     restored_from int8

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{AppState, json_body};
+use super::{AppState, ClientAddr, json_body};
 use crate::domain::{Language, RoomId};
 use crate::error::ApiError;
 use crate::store::{Version, VersionInfo};
@@ -105,15 +105,14 @@ struct Rename {
     name: serde_json::Value,
 }
 
-/// The room id, checked against the store: unknown rooms are 404.
-async fn known_room(state: &AppState, raw: &str) -> Result<RoomId, ApiError> {
+/// The room id, checked against the store: unknown rooms are 404, and
+/// cost the client's unknown-room budget as a `GET` of the room would.
+async fn known_room(state: &AppState, client: &ClientAddr, raw: &str) -> Result<RoomId, ApiError> {
     let id = RoomId::parse(raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    state
-        .hub
-        .store()
-        .room(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("room {id} not found")))?;
+    let lookup = state.unknown_rooms.begin(&id, client.key())?;
+    if state.hub.store().room(&id).await?.is_none() {
+        return Err(lookup.missing());
+    }
     Ok(id)
 }
 
@@ -166,11 +165,12 @@ fn no_store() -> HeaderMap {
 
 async fn list_versions(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path(raw): Path<String>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<(HeaderMap, Json<Page>), ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let room = known_room(&state, &raw).await?;
+    let room = known_room(&state, &client, &raw).await?;
     let max = state.settings.history.max_page;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, max);
     let mut versions = state
@@ -199,6 +199,7 @@ async fn list_versions(
 
 async fn create_version(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path(raw): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -206,16 +207,17 @@ async fn create_version(
     let request = json_body(&headers, body)?.unwrap_or(CreateVersion { name: None });
     let max = state.settings.history.max_name_chars;
     let name = request.name.map(|n| parse_name(&n, max)).transpose()?;
-    let room = known_room(&state, &raw).await?;
+    let room = known_room(&state, &client, &raw).await?;
     let info = state.hub.checkpoint(&room, name).await?;
     Ok(created(&room, info))
 }
 
 async fn get_version(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path((raw, version)): Path<(String, String)>,
 ) -> Result<Json<VersionText>, ApiError> {
-    let room = known_room(&state, &raw).await?;
+    let room = known_room(&state, &client, &raw).await?;
     let version = room_version(&state, &room, &version).await?;
     Ok(Json(VersionText {
         info: version.info.into(),
@@ -225,6 +227,7 @@ async fn get_version(
 
 async fn rename_version(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path((raw, version)): Path<(String, String)>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -244,7 +247,7 @@ async fn rename_version(
             ));
         }
     };
-    let room = known_room(&state, &raw).await?;
+    let room = known_room(&state, &client, &raw).await?;
     let target = room_version(&state, &room, &version).await?;
     let max_versions = state.settings.history.max_versions;
     let info = state
@@ -258,9 +261,10 @@ async fn rename_version(
 
 async fn restore_version(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path((raw, version)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let room = known_room(&state, &raw).await?;
+    let room = known_room(&state, &client, &raw).await?;
     let target = room_version(&state, &room, &version).await?;
     let info = state.hub.restore(&room, target).await?;
     Ok(created(&room, info))
@@ -268,9 +272,10 @@ async fn restore_version(
 
 async fn download_version(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path((raw, version)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let room = known_room(&state, &raw).await?;
+    let room = known_room(&state, &client, &raw).await?;
     let version = room_version(&state, &room, &version).await?;
     let extension = Language::parse(&version.info.language)
         .map(|l| l.extension())

@@ -60,7 +60,7 @@ const MIGRATIONS: &[&str] = &[
         changes       INTEGER NOT NULL,
         size          INTEGER NOT NULL, -- bytes of code
         language      TEXT    NOT NULL,
-        code          TEXT    NOT NULL,
+        code          BLOB    NOT NULL, -- the exact text, UTF-8
         restored_from INTEGER
     );
     CREATE INDEX versions_room_created ON versions (room_id, created_at, id);

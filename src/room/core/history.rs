@@ -25,7 +25,8 @@ pub enum RestoreRefused {
 
 impl Core {
     /// The names of the people connected: awareness `user.name`s and the
-    /// JSON clients' ids, at most `max`, each cut to `max_chars`.
+    /// JSON clients' ids, at most `max`, each without control characters
+    /// (a NUL could not be stored) and cut to `max_chars`.
     pub fn peer_names(&self, max: usize, max_chars: usize) -> Vec<String> {
         let json = self
             .peers
@@ -37,7 +38,12 @@ impl Core {
             if names.len() >= max {
                 break;
             }
-            let name: String = name.trim().chars().take(max_chars).collect();
+            let name: String = name
+                .trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(max_chars)
+                .collect();
             if !name.is_empty() {
                 names.insert(name);
             }
@@ -212,7 +218,7 @@ mod tests {
         let (y, _) = core.join(PeerKind::Yjs, "y".into(), 1, 0);
         core.join(PeerKind::Json, "json-id".into(), 2, 0);
         let state = format!(
-            r##"{{"user":{{"name":"  {}  ","color":"#fff"}}}}"##,
+            r##"{{"user":{{"name":"  \u0000{}  ","color":"#fff"}}}}"##,
             "Ann🙂".repeat(30)
         );
         let e = core.yjs(y, awareness(7, &state), 0);

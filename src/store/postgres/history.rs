@@ -35,7 +35,7 @@ impl PostgresStore {
                 .query_opt(
                     "SELECT code = $2 AND language = $3 FROM room_versions WHERE room_id = $1
                      ORDER BY created_at DESC, id DESC LIMIT 1",
-                    &[&id.as_str(), &v.code, &v.language],
+                    &[&id.as_str(), &v.code.as_bytes(), &v.language],
                 )
                 .await
                 .map_err(backend("read newest version"))?
@@ -69,7 +69,7 @@ impl PostgresStore {
                     &changes,
                     &size,
                     &v.language,
-                    &v.code,
+                    &v.code.as_bytes(),
                     &v.restored_from,
                 ],
             )
@@ -131,7 +131,7 @@ impl PostgresStore {
             .map_err(backend("read version"))?;
         Ok(row.map(|row| Version {
             info: info(&row),
-            code: row.get(9),
+            code: text(row.get(9)),
         }))
     }
 
@@ -206,6 +206,11 @@ async fn room_for_a_name(
         return Err(StoreError::Limit(TOO_MANY_NAMED));
     }
     Ok(())
+}
+
+/// The stored bytes as text; they were written from a `&str`.
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn info(row: &Row) -> VersionInfo {

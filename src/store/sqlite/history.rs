@@ -59,7 +59,7 @@ pub(super) fn insert(
                     "SELECT code = ?2 AND language = ?3 FROM versions WHERE room_id = ?1
                      {NEWEST_FIRST} LIMIT 1"
                 ),
-                params![id.as_str(), v.code, v.language],
+                params![id.as_str(), v.code.as_bytes(), v.language],
                 |row| row.get(0),
             )
             .optional()
@@ -85,7 +85,7 @@ pub(super) fn insert(
             i64::try_from(v.changes).unwrap_or(i64::MAX),
             i64::try_from(v.code.len()).unwrap_or(i64::MAX),
             v.language,
-            v.code,
+            v.code.as_bytes(),
             v.restored_from,
         ],
     )
@@ -135,9 +135,12 @@ pub(super) fn read(
         &format!("SELECT {COLUMNS}, code FROM versions WHERE room_id = ?1 AND id = ?2"),
         params![id.as_str(), version],
         |row| {
+            let code: Vec<u8> = row.get(9)?;
             Ok(Version {
                 info: info(row)?,
-                code: row.get(9)?,
+                // Written from a `&str`.
+                code: String::from_utf8(code)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             })
         },
     )
