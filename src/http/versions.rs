@@ -2,6 +2,11 @@
 //! versions. Reads go to the store; naming the current version and
 //! restoring go through the room (opened here if it is not live), so the
 //! text is the live one and a restore reaches every client.
+//!
+//! A room is named by its edit or its view id, admitted as `GET
+//! /api/rooms/{id}` is (tokens included): viewers may read the history,
+//! only editors change it, and answers name the room by the id the caller
+//! used, so a viewer never learns the edit id.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -12,8 +17,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::access::{Refusal, Token};
 use super::{AppState, ClientAddr, json_body};
-use crate::domain::{Language, RoomId};
+use crate::domain::{Language, Role, RoomId};
 use crate::error::ApiError;
 use crate::store::{Version, VersionInfo};
 
@@ -105,26 +111,61 @@ struct Rename {
     name: serde_json::Value,
 }
 
-/// The room id, checked against the store: unknown rooms are 404, and
-/// cost the client's unknown-room budget as a `GET` of the room would.
-async fn known_room(state: &AppState, client: &ClientAddr, raw: &str) -> Result<RoomId, ApiError> {
-    let id = RoomId::parse(raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let lookup = state.unknown_rooms.begin(&id, client.key())?;
-    if state.hub.store().room(&id).await?.is_none() {
-        return Err(lookup.missing());
+/// A room as a request reaches it.
+struct Admitted {
+    /// The id the caller used (the edit or the view id): answers name it.
+    asked: RoomId,
+    /// The room's edit id, which the store and the hub key on.
+    room: RoomId,
+    role: Role,
+}
+
+impl Admitted {
+    /// Changing the history (naming, restoring) takes an editor.
+    fn editor(self) -> Result<Self, ApiError> {
+        match self.role {
+            Role::Edit => Ok(self),
+            Role::View => Err(ApiError::Forbidden(
+                "a view-only link can read the history, not change it".into(),
+            )),
+        }
     }
-    Ok(id)
+}
+
+/// Lets a request into the room `raw` names, as `GET /api/rooms/{id}`
+/// does: unknown rooms are 404 and cost the client's unknown-room budget.
+async fn admit(
+    state: &AppState,
+    client: &ClientAddr,
+    raw: &str,
+    token: &Token,
+) -> Result<Admitted, ApiError> {
+    let asked = RoomId::parse(raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let lookup = state.unknown_rooms.begin(&asked, client.key())?;
+    let store = state.hub.store().clone();
+    let admission = match state.gate.admit(store.as_ref(), &asked, token).await {
+        Ok(admission) => admission,
+        Err(Refusal::NotFound) => return Err(lookup.missing()),
+        Err(refusal) => return Err(refusal.into()),
+    };
+    drop(lookup);
+    Ok(Admitted {
+        asked,
+        room: admission.room,
+        role: admission.access.role,
+    })
 }
 
 /// The room's version `raw`; anything that is not one of its versions
 /// (another room's included) is 404.
-async fn room_version(state: &AppState, room: &RoomId, raw: &str) -> Result<Version, ApiError> {
-    let not_found = || ApiError::NotFound(format!("version {raw} not found in room {room}"));
+async fn room_version(state: &AppState, room: &Admitted, raw: &str) -> Result<Version, ApiError> {
+    let asked = &room.asked;
+    let not_found = || ApiError::NotFound(format!("version {raw} not found in room {asked}"));
     let id: i64 = raw.parse().map_err(|_| not_found())?;
     state
         .hub
         .store()
-        .version(room, id)
+        .version(&room.room, id)
         .await?
         .ok_or_else(not_found)
 }
@@ -166,23 +207,25 @@ fn no_store() -> HeaderMap {
 async fn list_versions(
     State(state): State<AppState>,
     client: ClientAddr,
+    token: Token,
     Path(raw): Path<String>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<(HeaderMap, Json<Page>), ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let room = known_room(&state, &client, &raw).await?;
+    let room = admit(&state, &client, &raw, &token).await?;
     let max = state.settings.history.max_page;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, max);
     let mut versions = state
         .hub
         .store()
-        .versions(&room, query.before, limit + 1)
+        .versions(&room.room, query.before, limit + 1)
         .await?;
     let more = versions.len() > limit;
     versions.truncate(limit);
+    let asked = &room.asked;
     let next = more.then(|| versions.last()).flatten().map(|last| {
         format!(
-            "/api/rooms/{room}/versions?before={}&limit={limit}",
+            "/api/rooms/{asked}/versions?before={}&limit={limit}",
             last.id
         )
     });
@@ -190,7 +233,7 @@ async fn list_versions(
     Ok((
         no_store(),
         Json(Page {
-            room_id: room,
+            room_id: room.asked,
             versions,
             next,
         }),
@@ -200,6 +243,7 @@ async fn list_versions(
 async fn create_version(
     State(state): State<AppState>,
     client: ClientAddr,
+    token: Token,
     Path(raw): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -207,17 +251,18 @@ async fn create_version(
     let request = json_body(&headers, body)?.unwrap_or(CreateVersion { name: None });
     let max = state.settings.history.max_name_chars;
     let name = request.name.map(|n| parse_name(&n, max)).transpose()?;
-    let room = known_room(&state, &client, &raw).await?;
-    let info = state.hub.checkpoint(&room, name).await?;
-    Ok(created(&room, info))
+    let room = admit(&state, &client, &raw, &token).await?.editor()?;
+    let info = state.hub.checkpoint(&room.room, name).await?;
+    Ok(created(&room.asked, info))
 }
 
 async fn get_version(
     State(state): State<AppState>,
     client: ClientAddr,
+    token: Token,
     Path((raw, version)): Path<(String, String)>,
 ) -> Result<Json<VersionText>, ApiError> {
-    let room = known_room(&state, &client, &raw).await?;
+    let room = admit(&state, &client, &raw, &token).await?;
     let version = room_version(&state, &room, &version).await?;
     Ok(Json(VersionText {
         info: version.info.into(),
@@ -228,6 +273,7 @@ async fn get_version(
 async fn rename_version(
     State(state): State<AppState>,
     client: ClientAddr,
+    token: Token,
     Path((raw, version)): Path<(String, String)>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -247,13 +293,13 @@ async fn rename_version(
             ));
         }
     };
-    let room = known_room(&state, &client, &raw).await?;
+    let room = admit(&state, &client, &raw, &token).await?.editor()?;
     let target = room_version(&state, &room, &version).await?;
     let max_versions = state.settings.history.max_versions;
     let info = state
         .hub
         .store()
-        .name_version(&room, target.info.id, name.as_deref(), max_versions)
+        .name_version(&room.room, target.info.id, name.as_deref(), max_versions)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("version {version} not found")))?;
     Ok(Json(info.into()))
@@ -262,26 +308,28 @@ async fn rename_version(
 async fn restore_version(
     State(state): State<AppState>,
     client: ClientAddr,
+    token: Token,
     Path((raw, version)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let room = known_room(&state, &client, &raw).await?;
+    let room = admit(&state, &client, &raw, &token).await?.editor()?;
     let target = room_version(&state, &room, &version).await?;
-    let info = state.hub.restore(&room, target).await?;
-    Ok(created(&room, info))
+    let info = state.hub.restore(&room.room, target).await?;
+    Ok(created(&room.asked, info))
 }
 
 async fn download_version(
     State(state): State<AppState>,
     client: ClientAddr,
+    token: Token,
     Path((raw, version)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let room = known_room(&state, &client, &raw).await?;
+    let room = admit(&state, &client, &raw, &token).await?;
     let version = room_version(&state, &room, &version).await?;
     let extension = Language::parse(&version.info.language)
         .map(|l| l.extension())
         .unwrap_or("txt");
     // Room ids and numbers are safe in a quoted filename.
-    let filename = format!("{room}-v{}.{extension}", version.info.id);
+    let filename = format!("{}-v{}.{extension}", room.asked, version.info.id);
     let disposition = format!("attachment; filename=\"{filename}\"");
     let mut response = version.code.into_response();
     let headers = response.headers_mut();
