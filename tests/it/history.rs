@@ -319,7 +319,8 @@ async fn a_version_downloads_as_a_file_of_its_language() {
     let text = yjs.text();
     assert!(
         eventually(WAIT, || async {
-            server.get_room(&room).await["language"] == "rust"
+            let now = server.get_room(&room).await;
+            now["language"] == "rust" && now["code"] == text.as_str()
         })
         .await
     );
