@@ -8,7 +8,7 @@ use tokio_postgres::{Row, Transaction};
 
 use super::{PostgresStore, backend};
 use crate::domain::RoomId;
-use crate::store::versions::from_micros;
+use crate::store::versions::{from_micros, utf8};
 use crate::store::{NewVersion, StoreError, Version, VersionInfo, VersionKind};
 
 const COLUMNS: &str = "id, (extract(epoch from created_at) * 1000000)::int8, kind, name, \
@@ -131,7 +131,7 @@ impl PostgresStore {
             .map_err(backend("read version"))?;
         Ok(row.map(|row| Version {
             info: info(&row),
-            code: text(row.get(9)),
+            code: utf8(row.get(9)),
         }))
     }
 
@@ -206,11 +206,6 @@ async fn room_for_a_name(
         return Err(StoreError::Limit(TOO_MANY_NAMED));
     }
     Ok(())
-}
-
-/// The stored bytes as text; they were written from a `&str`.
-fn text(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn info(row: &Row) -> VersionInfo {

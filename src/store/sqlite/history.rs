@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::backend;
 use crate::domain::RoomId;
-use crate::store::versions::from_micros;
+use crate::store::versions::{from_micros, utf8};
 use crate::store::{NewVersion, StoreError, Version, VersionInfo, VersionKind};
 
 const COLUMNS: &str = "id, created_at, kind, name, authors, changes, size, language, restored_from";
@@ -135,12 +135,9 @@ pub(super) fn read(
         &format!("SELECT {COLUMNS}, code FROM versions WHERE room_id = ?1 AND id = ?2"),
         params![id.as_str(), version],
         |row| {
-            let code: Vec<u8> = row.get(9)?;
             Ok(Version {
                 info: info(row)?,
-                // Written from a `&str`.
-                code: String::from_utf8(code)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                code: utf8(row.get(9)?),
             })
         },
     )
