@@ -1,16 +1,22 @@
 // The history scenario: versions named, compared in Monaco's diff editor
 // (read-only), downloaded and restored in the browser, with participants on
-// three instances converging to the restore without a reload.
+// three instances (the third with tokens on) converging to the restore
+// without a reload; a viewer browses the history but cannot restore.
+// run.mjs passes its state in `kit` ({ state, outDir, runId, inst3 }).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { editorText, getRoom, newParticipant, typeLine, until, waitConnected, waitForEditor } from './support.mjs';
+import { editorText, newParticipant, typeLine, until, waitConnected, waitForEditor } from './support.mjs';
+import { TOKEN_SECRET, mintToken } from './view.mjs';
 
-export async function scenarioHistory({ browser, inst3 }, state, runId, outDir) {
-  const { a, b, roomId } = state;
+export async function scenarioHistory({ browser }, kit) {
+  const { state, runId, outDir, inst3 } = kit;
+  const { a, b, v, roomId } = state;
   if (!roomId) throw new Error('needs the room from the first scenario');
+  // Instance 3 lets nobody in without a token.
+  const token = mintToken(TOKEN_SECRET, { room: roomId, role: 'edit', exp: Math.floor(Date.now() / 1000) + 600 });
   const c = await newParticipant(browser, 'Cleo Heron', '#30a46c');
   state.c = c;
-  await c.page.goto(`${inst3.url}/r/${roomId}`);
+  await c.page.goto(`${inst3.url}/r/${roomId}?token=${token}`);
   await waitForEditor(c.page);
   await waitConnected(c.page, 'C');
 
@@ -82,11 +88,29 @@ export async function scenarioHistory({ browser, inst3 }, state, runId, outDir) 
   for (const [who, p] of [['A', a.page], ['B', b.page], ['C', c.page]]) {
     await until(`${who}'s editor to hold the restored text`, async () => (await editorText(p)) === v1, 15_000);
   }
-  await until('GET on instance 3 to agree', async () => (await getRoom(inst3, roomId)).code === v1, 10_000);
+  const onInst3 = async () => {
+    const res = await fetch(`${inst3.url}/api/rooms/${roomId}`, { headers: { Authorization: `Bearer ${token}` } });
+    return res.ok ? (await res.json()).code : null;
+  };
+  await until('GET on instance 3 to agree', async () => (await onInst3()) === v1, 10_000);
   await a.page.locator('[data-testid=version-item]', { hasText: 'Restored #' }).first().waitFor({ timeout: 10_000 });
   await a.page.screenshot({ path: path.join(outDir, 'history-restored.png') });
   // The editors still work after it.
   const after = `# after the restore ${runId}`;
   await typeLine(b.page, after);
   await until("B's line in C", async () => (await editorText(c.page))?.includes(after), 10_000);
+
+  // The viewer (view link, instance 2) browses and compares, but cannot name or restore.
+  if (v) {
+    await v.page.click('[data-testid=history-toggle]');
+    const item = v.page.locator('[data-testid=version-item]', { hasText: named });
+    await item.waitFor({ timeout: 10_000 });
+    if (await v.page.$('[data-testid=version-name]')) throw new Error('the viewer is offered to name a version');
+    await item.click();
+    await v.page.waitForSelector('[data-testid=version-diff] .monaco-diff-editor', { timeout: 15_000 });
+    await v.page.waitForSelector('[data-testid=version-download]');
+    if (await v.page.$('[data-testid=version-restore]')) throw new Error('the viewer is offered a restore');
+    const shown = await v.page.evaluate(() => document.body.innerText + window.location.href);
+    if (shown.includes(roomId)) throw new Error("the viewer's history shows the edit id");
+  }
 }

@@ -237,7 +237,7 @@ async function scenarioRestart({ inst1, inst2 }) {
   }
 }
 
-// What the scenarios in view.mjs need of this run.
+// What the scenarios in view.mjs and history.mjs need of this run.
 const kit = (ctx) => ({ state, outDir, runId, inst3: ctx.inst3 });
 
 // Autocomplete in its own room and browser context, so it depends on no
@@ -312,7 +312,7 @@ async function main() {
     ['a view link on instance 2 is read-only, watches A live, and V is marked viewing', (c) => scenarioViewLink(c, kit(c))],
     ['a token that expires mid-session is renewed through the page hook (instance 3, tokens on)', (c) => scenarioTokens(c, kit(c))],
     ['autocomplete: the ranked list inserts with Tab; ghost text is accepted with Tab, dismissed with Escape', scenarioAutocomplete],
-    ['A names a version, views a read-only diff, downloads and restores it; B and C on instances 2 and 3 converge', (ctx) => scenarioHistory(ctx, state, runId, outDir)],
+    ['A names a version, views a read-only diff, downloads and restores it; B and C on instances 2 and 3 converge', (c) => scenarioHistory(c, kit(c))],
   ];
   let passed = 0;
   let failed = 0;

@@ -148,24 +148,29 @@ export interface VersionPage {
 const versionsPath = (roomId: string) => `/api/rooms/${encodeURIComponent(roomId)}/versions`;
 
 export function listVersions(roomId: string, signal?: AbortSignal): Promise<VersionPage> {
-  return request<VersionPage>(versionsPath(roomId), { signal });
+  return request<VersionPage>(versionsPath(roomId), { signal }, roomId);
 }
 
 export function getVersion(roomId: string, id: number, signal?: AbortSignal): Promise<VersionText> {
-  return request<VersionText>(`${versionsPath(roomId)}/${id}`, { signal });
+  return request<VersionText>(`${versionsPath(roomId)}/${id}`, { signal }, roomId);
 }
 
 /** Records the current text as a version now, named when `name` is given. */
 export function saveVersion(roomId: string, name?: string): Promise<VersionInfo> {
-  return request<VersionInfo>(versionsPath(roomId), { method: 'POST', body: JSON.stringify(name ? { name } : {}) });
+  return request<VersionInfo>(versionsPath(roomId), { method: 'POST', body: JSON.stringify(name ? { name } : {}) }, roomId);
 }
 
 /** Edits the room's document into version `id`; answers the restore's own version. */
 export function restoreVersion(roomId: string, id: number): Promise<VersionInfo> {
-  return request<VersionInfo>(`${versionsPath(roomId)}/${id}/restore`, { method: 'POST' });
+  return request<VersionInfo>(`${versionsPath(roomId)}/${id}/restore`, { method: 'POST' }, roomId);
 }
 
-/** The version's text as a file (served with Content-Disposition: attachment). */
+/**
+ * The version's text as a file (served with Content-Disposition: attachment).
+ * A link cannot send headers, so a token, when there is one, rides in the query.
+ */
 export function versionDownloadUrl(roomId: string, id: number): string {
-  return `${versionsPath(roomId)}/${id}/download`;
+  const token = currentToken();
+  const query = token ? `?token=${encodeURIComponent(token)}` : '';
+  return `${versionsPath(roomId)}/${id}/download${query}`;
 }

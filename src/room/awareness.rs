@@ -240,11 +240,13 @@ impl AwarenessTable {
 }
 
 impl AwarenessTable {
-    /// The `user.name` of every present state, as the browsers set it.
+    /// The `user.name` of every present state, as the browsers set it,
+    /// but a viewer's (the server stamps those `"role":"view"`).
     pub fn names(&self) -> impl Iterator<Item = String> + '_ {
         #[derive(serde::Deserialize)]
         struct State {
             user: Option<User>,
+            role: Option<String>,
         }
         #[derive(serde::Deserialize)]
         struct User {
@@ -253,7 +255,9 @@ impl AwarenessTable {
         self.entries
             .values()
             .filter_map(|e| e.json.as_deref())
-            .filter_map(|json| serde_json::from_str::<State>(json).ok()?.user?.name)
+            .filter_map(|json| serde_json::from_str::<State>(json).ok())
+            .filter(|state| state.role.as_deref() != Some(crate::domain::Role::View.as_str()))
+            .filter_map(|state| state.user?.name)
     }
 }
 

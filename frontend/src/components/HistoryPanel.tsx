@@ -18,8 +18,11 @@ function describe(v: VersionInfo): string {
   return `${changes}${who}`;
 }
 
-/** Lists the room's versions, newest first; choosing one shows it against now. */
-export function HistoryPanel({ roomId }: { roomId: string }) {
+/**
+ * Lists the room's versions, newest first; choosing one shows it against now.
+ * Viewers (`canEdit` false) browse; only editors save versions.
+ */
+export function HistoryPanel({ roomId, canEdit }: { roomId: string; canEdit: boolean }) {
   const dispatch = useAppDispatch();
   const { versions, status, error, selectedId, busy, notice } = useAppSelector((s) => s.history);
   const [name, setName] = useState('');
@@ -41,21 +44,23 @@ export function HistoryPanel({ roomId }: { roomId: string }) {
           ×
         </button>
       </div>
-      <form className="version-save" onSubmit={save}>
-        <label htmlFor="version-name">Name the current version</label>
-        <input
-          id="version-name"
-          className="input"
-          data-testid="version-name"
-          placeholder="before refactor"
-          value={name}
-          maxLength={MAX_VERSION_NAME}
-          onChange={(e) => setName(e.target.value)}
-        />
-        <button type="submit" className="button small" data-testid="version-save" disabled={busy}>
-          Save version
-        </button>
-      </form>
+      {canEdit && (
+        <form className="version-save" onSubmit={save}>
+          <label htmlFor="version-name">Name the current version</label>
+          <input
+            id="version-name"
+            className="input"
+            data-testid="version-name"
+            placeholder="before refactor"
+            value={name}
+            maxLength={MAX_VERSION_NAME}
+            onChange={(e) => setName(e.target.value)}
+          />
+          <button type="submit" className="button small" data-testid="version-save" disabled={busy}>
+            Save version
+          </button>
+        </form>
+      )}
       {notice && (
         <p className="small-text notice-line" role="status" data-testid="history-notice">
           {notice}

@@ -100,11 +100,11 @@ export function RoomWorkspace({ roomId, goHome }: Props) {
           )}
           {conn && selected && (
             <Suspense fallback={<div className="version-diff muted">Loading comparison…</div>}>
-              <VersionDiff conn={conn} roomId={roomId} version={selected} language={language} />
+              <VersionDiff conn={conn} roomId={roomId} version={selected} language={language} canEdit={!viewing} />
             </Suspense>
           )}
         </main>
-        {historyOpen ? <HistoryPanel roomId={roomId} /> : <Sidebar onClose={() => setSidebarOpen(false)} />}
+        {historyOpen ? <HistoryPanel roomId={roomId} canEdit={!viewing} /> : <Sidebar onClose={() => setSidebarOpen(false)} />}
       </div>
       <RemoteCursorStyles />
     </div>

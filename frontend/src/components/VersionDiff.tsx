@@ -13,13 +13,15 @@ interface Props {
   version: VersionInfo;
   /** The room's language now. */
   language: string;
+  /** Viewers compare and download; only editors restore. */
+  canEdit: boolean;
 }
 
 /**
  * A version side by side with the current text, in Monaco's diff editor,
  * read-only on both sides; the right side follows the live document.
  */
-export default function VersionDiff({ conn, roomId, version, language }: Props) {
+export default function VersionDiff({ conn, roomId, version, language, canEdit }: Props) {
   const dispatch = useAppDispatch();
   const busy = useAppSelector((s) => s.history.busy);
   const theme = useAppSelector((s) => s.user.theme);
@@ -90,9 +92,11 @@ export default function VersionDiff({ conn, roomId, version, language }: Props) 
             #{version.id} · {formatWhen(version.created_at)} (left) against now (right)
           </span>
         </div>
-        <button type="button" className="button small primary" data-testid="version-restore" disabled={busy || code === null} onClick={restore}>
-          Restore this version
-        </button>
+        {canEdit && (
+          <button type="button" className="button small primary" data-testid="version-restore" disabled={busy || code === null} onClick={restore}>
+            Restore this version
+          </button>
+        )}
         <a className="button small" data-testid="version-download" href={versionDownloadUrl(roomId, version.id)} download>
           Download
         </a>

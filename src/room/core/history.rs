@@ -11,6 +11,7 @@ use yrs::{Map, Text, Transact};
 use super::{Core, Effects};
 use crate::bus::Outgoing;
 use crate::doc;
+use crate::domain::Role;
 use crate::room::{PeerKind, diff};
 
 /// Why a restore was not applied (nothing changed).
@@ -24,14 +25,15 @@ pub enum RestoreRefused {
 }
 
 impl Core {
-    /// The names of the people connected: awareness `user.name`s and the
-    /// JSON clients' ids, at most `max`, each without control characters
-    /// (a NUL could not be stored) and cut to `max_chars`.
+    /// The names of the people connected who may edit: awareness
+    /// `user.name`s and the JSON clients' ids, at most `max`, each without
+    /// control characters (a NUL could not be stored) and cut to
+    /// `max_chars`.
     pub fn peer_names(&self, max: usize, max_chars: usize) -> Vec<String> {
         let json = self
             .peers
             .values()
-            .filter(|p| p.kind == PeerKind::Json)
+            .filter(|p| p.kind == PeerKind::Json && p.access.role == Role::Edit)
             .map(|p| p.user_id.clone());
         let mut names = BTreeSet::new();
         for name in self.awareness.names().chain(json) {
@@ -222,6 +224,12 @@ mod tests {
             "Ann🙂".repeat(30)
         );
         let e = core.yjs(y, awareness(7, &state), 0);
+        assert!(e.close.is_empty());
+        // Viewers are there, but are not authors.
+        let viewer = crate::room::Access::viewer();
+        let (v, _) = core.join_as(PeerKind::Yjs, viewer.clone(), "v".into(), 3, 0);
+        core.join_as(PeerKind::Json, viewer, "json-viewer".into(), 4, 0);
+        let e = core.yjs(v, awareness(8, r#"{"user":{"name":"Vic"}}"#), 0);
         assert!(e.close.is_empty());
         assert_eq!(
             core.peer_names(10, 10),

@@ -167,3 +167,96 @@ async fn history_outlives_compaction_and_restart_in_postgres() {
 async fn history_outlives_compaction_and_restart_in_sqlite() {
     history_outlives_compaction_and_restart(Backing::embedded()).await;
 }
+
+/// By the view id the history reads but does not change, and never names
+/// the edit id; with tokens on, a token is needed and its role counts.
+#[tokio::test]
+async fn viewers_read_the_history_and_only_editors_change_it() {
+    use crate::support::access::{SECRET, create_room, token};
+    let backing = Backing::embedded()
+        .with("PAIRPROG__AUTH__TOKEN_SECRET", SECRET)
+        .with("PAIRPROG__HISTORY__MAX_PAGE", "1");
+    let server = Server::start(&backing).await;
+    let (room, view) = create_room(&server, Some(&token("*", "edit", 60))).await;
+    let edit = token(&room, "edit", 60);
+    let watch = token(&room, "view", 60);
+    let client = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: String, bearer: Option<String>| {
+        let mut request = client.request(method, server.http(&path));
+        if let Some(t) = bearer {
+            request = request.bearer_auth(t);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    use reqwest::Method;
+    let versions = |id: &str| format!("/api/rooms/{id}/versions");
+    for _ in 0..2 {
+        let (status, _) = call(Method::POST, versions(&room), Some(edit.clone())).await;
+        assert_eq!(status, 201);
+    }
+    let (status, body) = call(Method::GET, versions(&view), Some(watch.clone())).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        !body.contains(&room),
+        "the view id's answer names the edit id: {body}"
+    );
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["roomId"], view.as_str());
+    let next = page["next"].as_str().expect("a second page");
+    assert!(
+        next.starts_with(&format!("/api/rooms/{view}/versions?")),
+        "{next}"
+    );
+    let id = page["versions"][0]["id"].clone();
+    let one = format!("{}/{id}", versions(&view));
+    assert_eq!(
+        call(Method::GET, one.clone(), Some(watch.clone())).await.0,
+        200
+    );
+    let (status, _) = call(Method::GET, format!("{one}/download"), Some(watch.clone())).await;
+    assert_eq!(status, 200);
+    // Changing it takes an editor: a view id, or a view token, is refused.
+    for (asked, bearer) in [(&view, &edit), (&room, &watch)] {
+        let base = versions(asked);
+        let (status, _) = call(Method::POST, base.clone(), Some(bearer.clone())).await;
+        assert_eq!(status, 403);
+        let (status, _) = call(
+            Method::POST,
+            format!("{base}/{id}/restore"),
+            Some(bearer.clone()),
+        )
+        .await;
+        assert_eq!(status, 403);
+    }
+    let response = client
+        .patch(server.http(&one))
+        .bearer_auth(&edit)
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    // No token, no history.
+    assert_eq!(call(Method::GET, versions(&room), None).await.0, 401);
+    assert_eq!(
+        call(
+            Method::POST,
+            format!("{}/{id}/restore", versions(&room)),
+            None
+        )
+        .await
+        .0,
+        401
+    );
+    let (status, _) = call(
+        Method::POST,
+        format!("{}/{id}/restore", versions(&room)),
+        Some(edit),
+    )
+    .await;
+    assert_eq!(status, 201);
+}
