@@ -15,26 +15,9 @@ const WAIT: Duration = Duration::from_secs(10);
 
 /// The room's text as Postgres holds it: snapshot plus log, merged.
 async fn postgres_text(backing: &Backing, room: &str) -> String {
-    let db = backing.postgres().await;
-    let snapshot = db
-        .query_opt(
-            "SELECT state FROM room_snapshots WHERE room_id = $1",
-            &[&room],
-        )
+    crate::support::access::postgres_texts(backing, room)
         .await
-        .unwrap();
-    let log = db
-        .query(
-            "SELECT data FROM room_updates WHERE room_id = $1 ORDER BY id",
-            &[&room],
-        )
-        .await
-        .unwrap();
-    let mut updates: Vec<Vec<u8>> = snapshot.map(|r| r.get(0)).into_iter().collect();
-    updates.extend(log.iter().map(|r| r.get::<_, Vec<u8>>(0)));
-    pairprog::doc::compact(updates.iter().map(Vec::as_slice))
-        .unwrap()
-        .text
+        .0
 }
 
 fn markers(text: &str) -> BTreeSet<String> {
