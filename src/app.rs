@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 use crate::autocomplete::ContextEngine;
 use crate::bus::Bus;
 use crate::bus::local::LocalBus;
-use crate::bus::redis::RedisBus;
+use crate::bus::redis::{RedisBus, RedisOptions};
 use crate::http::auth::Tokens;
 use crate::http::{self, AppState, Gate, RateLimiter, UnknownRooms};
 use crate::metrics::Metrics;
@@ -68,15 +68,11 @@ impl Application {
         ) {
             (Some(database), Some(redis)) => {
                 let store = PostgresStore::connect(database, settings.database.pool_size).await?;
-                let bus = RedisBus::connect(
+                let bus = RedisBus::connect(RedisOptions::from_settings(
                     redis,
-                    settings.redis.pool_size,
-                    settings.redis.prefix.clone(),
-                    settings.redis.stream_max_len,
-                    Duration::from_secs(settings.presence.ttl_secs),
-                    Duration::from_secs(settings.presence.heartbeat_secs),
+                    &settings,
                     instance_id.clone(),
-                )
+                ))
                 .await?;
                 tracing::info!(instance = %instance_id, "scaled-out mode: Postgres store, Redis bus");
                 (Arc::new(store), bus)

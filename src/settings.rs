@@ -72,9 +72,25 @@ pub struct RedisSettings {
     /// Prefix of every key and channel, so several deployments (or tests)
     /// can share one Redis.
     pub prefix: String,
-    /// Entries kept in each room's update stream: the gap-repair window,
-    /// and the tail a cold room merges on top of what Postgres holds.
-    pub stream_max_len: usize,
+    /// Bytes kept in each room's update stream (updates, authors and 64
+    /// per entry; oldest trimmed first): the gap-repair window, and the
+    /// tail a cold room merges on top of what Postgres holds. A gap older
+    /// than that is repaired from Postgres instead (a resync).
+    pub stream_max_bytes: usize,
+    /// Entries read per `XRANGE` page when reading a stream back.
+    pub stream_page_entries: usize,
+    /// Events, and bytes, one room's subscription may hold before the room
+    /// is resynced instead (the events are dropped, the shared pub/sub
+    /// loop never waits for one room).
+    pub subscription_queue: usize,
+    pub subscription_queue_bytes: usize,
+    /// Bytes waiting to be published, all rooms together. Past half of it
+    /// awareness and cursors are dropped; past all of it updates too, and
+    /// their rooms' peers resync once Redis takes writes again.
+    pub publish_queue_bytes: usize,
+    /// Longest pause between attempts to reach a Redis that does not
+    /// answer (reconnect, publish).
+    pub reconnect_max_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -239,7 +255,12 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("database.pool_size", "16"),
     ("redis.pool_size", "16"),
     ("redis.prefix", "pairprog"),
-    ("redis.stream_max_len", "2000"),
+    ("redis.stream_max_bytes", "8388608"),
+    ("redis.stream_page_entries", "256"),
+    ("redis.subscription_queue", "4096"),
+    ("redis.subscription_queue_bytes", "8388608"),
+    ("redis.publish_queue_bytes", "67108864"),
+    ("redis.reconnect_max_ms", "200"),
     ("persist.flush_interval_ms", "500"),
     ("persist.compact_every", "200"),
     ("presence.ttl_secs", "30"),
@@ -417,7 +438,24 @@ impl Settings {
             ),
             ("auth.max_token_bytes", self.auth.max_token_bytes as u64),
             ("redis.pool_size", self.redis.pool_size as u64),
-            ("redis.stream_max_len", self.redis.stream_max_len as u64),
+            ("redis.stream_max_bytes", self.redis.stream_max_bytes as u64),
+            (
+                "redis.stream_page_entries",
+                self.redis.stream_page_entries as u64,
+            ),
+            (
+                "redis.subscription_queue",
+                self.redis.subscription_queue as u64,
+            ),
+            (
+                "redis.subscription_queue_bytes",
+                self.redis.subscription_queue_bytes as u64,
+            ),
+            (
+                "redis.publish_queue_bytes",
+                self.redis.publish_queue_bytes as u64,
+            ),
+            ("redis.reconnect_max_ms", self.redis.reconnect_max_ms),
             (
                 "autocomplete.max_suggestions",
                 self.autocomplete.max_suggestions as u64,
@@ -447,6 +485,18 @@ impl Settings {
             return Err(SettingsError(
                 "limits.byte_burst and limits.room_queue_bytes must be at least \
                  limits.max_frame_bytes (a frame at the limit must get through)"
+                    .into(),
+            ));
+        }
+        let r = &self.redis;
+        if r.subscription_queue_bytes < l.max_frame_bytes
+            || r.publish_queue_bytes < 2 * l.max_frame_bytes
+            || r.stream_max_bytes < l.max_frame_bytes
+        {
+            return Err(SettingsError(
+                "redis.subscription_queue_bytes and redis.stream_max_bytes must be at least \
+                 limits.max_frame_bytes, redis.publish_queue_bytes twice that \
+                 (an update at the limit must get through)"
                     .into(),
             ));
         }

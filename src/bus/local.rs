@@ -6,9 +6,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use tokio::sync::mpsc;
 
-use super::{Bus, BusError, Outgoing, Subscription};
+use super::{Bus, BusError, Outgoing, Subscription, queue};
 use crate::domain::RoomId;
 
 #[derive(Default)]
@@ -25,24 +24,22 @@ impl LocalBus {
 #[async_trait]
 impl Bus for LocalBus {
     async fn subscribe(&self, _room: &RoomId) -> Result<Subscription, BusError> {
-        // Keep the sender alive in the guard so the receiver stays open.
-        let (tx, events) = mpsc::unbounded_channel();
-        Ok(Subscription {
-            events,
-            _guard: Box::new(tx),
-        })
+        // Keep the sender alive in the guard so the receiver stays open;
+        // nothing is ever sent.
+        let (tx, events) = queue::channel(1, queue::ITEM_OVERHEAD);
+        Ok(Subscription::new(events, Vec::new(), Box::new(tx)))
     }
 
     fn publish(&self, _room: &RoomId, _message: Outgoing) {}
 
-    async fn set_presence(&self, room: &RoomId, local: usize) -> Result<usize, BusError> {
+    fn set_presence(&self, room: &RoomId, local: usize) -> usize {
         let mut presence = self.presence.lock().unwrap_or_else(|e| e.into_inner());
         if local == 0 {
             presence.remove(room);
         } else {
             presence.insert(room.clone(), local);
         }
-        Ok(local)
+        local
     }
 
     async fn presence(&self, room: &RoomId) -> Result<usize, BusError> {

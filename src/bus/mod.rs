@@ -6,41 +6,72 @@
 //! notices and repairs what pub/sub dropped. Either way a subscription
 //! yields a complete stream of [`BusEvent`]s, or says `Resync` when the
 //! room must merge its state from the store again.
+//!
+//! Nothing here makes a room wait on the network: publishing queues (a
+//! byte budget, shedding what is cheapest to lose first), presence is
+//! recorded locally and pushed by the bus, and a subscription is a
+//! bounded queue that turns into one `Resync` when the room cannot keep up.
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use tokio::sync::mpsc;
 
 use crate::domain::RoomId;
 
 pub mod local;
+pub mod queue;
 pub mod redis;
 
 /// What a room publishes for the other instances.
 #[derive(Debug, Clone)]
 pub enum Outgoing {
-    /// A v1 document update (sequenced, repaired on gaps).
-    Update(Bytes),
+    /// A v1 document update (sequenced, repaired on gaps), with the user
+    /// id of whoever made it, for the JSON clients of other instances.
+    Update {
+        update: Bytes,
+        author: Option<String>,
+    },
     /// A y-protocols awareness update.
     Awareness(Bytes),
     /// A JSON `cursor` message, relayed as is.
     Cursor(Bytes),
-    /// The room's connection count changed here.
+    /// The room's connection count changed here (the count itself was
+    /// recorded with [`Bus::set_presence`]).
     Presence { joined: bool },
 }
 
 /// What a room hears from the other instances (never its own messages).
 #[derive(Debug, Clone)]
 pub enum BusEvent {
-    Update(Bytes),
+    Update {
+        update: Bytes,
+        author: Option<String>,
+    },
     Awareness(Bytes),
     Cursor(Bytes),
+    /// Someone joined or left on another instance; `total` is the room's
+    /// count across instances as that instance computed it.
     Presence {
         joined: bool,
+        total: usize,
     },
-    /// Messages may have been lost beyond repair (subscription dropped,
-    /// stream trimmed, Redis restarted): merge the stored state again.
+    /// Messages may have been lost beyond repair (subscription overflowed,
+    /// stream trimmed, Redis restarted, a peer could not publish): merge
+    /// the stored state again.
     Resync,
+}
+
+impl BusEvent {
+    /// What the event costs in a queue: its bytes plus a fixed overhead.
+    pub fn cost(&self) -> usize {
+        let len = match self {
+            Self::Update { update, author } => {
+                update.len() + author.as_ref().map_or(0, String::len)
+            }
+            Self::Awareness(b) | Self::Cursor(b) => b.len(),
+            Self::Presence { .. } | Self::Resync => 0,
+        };
+        len + queue::ITEM_OVERHEAD
+    }
 }
 
 /// Counters a bus keeps about its own repairs, exported as metrics.
@@ -60,8 +91,40 @@ pub enum BusError {
 
 /// A live subscription to one room; dropping it unsubscribes.
 pub struct Subscription {
-    pub events: mpsc::UnboundedReceiver<BusEvent>,
-    pub(crate) _guard: Box<dyn Send + Sync>,
+    events: queue::EventReceiver,
+    /// What the bus already held for the room when it subscribed (the
+    /// Redis stream tail, newer than what the store may have).
+    tail: Vec<BusEvent>,
+    _guard: Box<dyn Send + Sync>,
+}
+
+impl Subscription {
+    pub(crate) fn new(
+        events: queue::EventReceiver,
+        tail: Vec<BusEvent>,
+        guard: Box<dyn Send + Sync>,
+    ) -> Self {
+        Self {
+            events,
+            tail,
+            _guard: guard,
+        }
+    }
+
+    /// The next event; `None` once the bus let go of the subscription.
+    pub async fn recv(&mut self) -> Option<BusEvent> {
+        self.events.recv().await
+    }
+
+    /// The next event if one is queued.
+    pub fn try_recv(&mut self) -> Option<BusEvent> {
+        self.events.try_recv()
+    }
+
+    /// What the bus held when subscribing; merge it after loading.
+    pub fn take_tail(&mut self) -> Vec<BusEvent> {
+        std::mem::take(&mut self.tail)
+    }
 }
 
 #[async_trait]
@@ -71,12 +134,14 @@ pub trait Bus: Send + Sync + 'static {
     async fn subscribe(&self, room: &RoomId) -> Result<Subscription, BusError>;
 
     /// Queues a message for the other instances. Never blocks the room;
-    /// failed sends are retried in order until the bus is back.
+    /// what the queue cannot take is dropped by the bus's stated policy
+    /// (updates then cost the room's peers a `Resync`).
     fn publish(&self, room: &RoomId, message: Outgoing);
 
-    /// Records this instance's connection count for the room and returns
-    /// the room's count across all live instances.
-    async fn set_presence(&self, room: &RoomId, local: usize) -> Result<usize, BusError>;
+    /// Records this instance's connection count for the room (the bus
+    /// tells the other instances in the background) and returns the
+    /// room's best known count across instances. Never waits.
+    fn set_presence(&self, room: &RoomId, local: usize) -> usize;
 
     /// The room's connection count across all live instances.
     async fn presence(&self, room: &RoomId) -> Result<usize, BusError>;

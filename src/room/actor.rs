@@ -137,8 +137,11 @@ async fn run(
     // What the bus handed over on subscribing (the stream tail, newer
     // than the store) is merged before any command is served: a restore
     // on a room opened for it must diff against the whole document.
-    while let Ok(event) = subscription.events.try_recv() {
-        room.on_bus(event).await;
+    for event in subscription.take_tail() {
+        room.on_bus(event);
+    }
+    while let Some(event) = subscription.try_recv() {
+        room.on_bus(event);
     }
     room.serve(rx, subscription).await;
     shared.metrics.rooms_open.dec();
@@ -168,14 +171,19 @@ impl Room {
                         return;
                     }
                 }
-                event = subscription.events.recv() => match event {
-                    Some(event) => self.on_bus(event).await,
+                event = subscription.recv() => match event {
+                    Some(event) => self.on_bus(event),
                     None => {
                         // The bus let go of us: merge from the store so
                         // nothing is missed, and keep going.
                         warn!("bus subscription ended; resubscribing");
                         match self.shared.bus.subscribe(&self.id).await {
-                            Ok(s) => subscription = s,
+                            Ok(mut s) => {
+                                for event in s.take_tail() {
+                                    self.on_bus(event);
+                                }
+                                subscription = s;
+                            }
                             Err(e) => warn!(error = %e, "resubscribe failed"),
                         }
                         self.resync();
@@ -329,8 +337,8 @@ impl Room {
                 kind,
                 access,
                 reply,
-            } => self.join(kind, access, reply).await,
-            Command::Leave { peer } => self.leave(peer).await,
+            } => self.join(kind, access, reply),
+            Command::Leave { peer } => self.leave(peer),
             Command::Yjs {
                 peer,
                 message,
@@ -372,7 +380,9 @@ impl Room {
         }
     }
 
-    async fn join(
+    /// Never waits: presence is recorded locally and the bus tells the
+    /// other instances in the background.
+    fn join(
         &mut self,
         kind: PeerKind,
         access: Access,
@@ -386,7 +396,7 @@ impl Room {
         }
         let (outbox, frames) = outbox::outbox(limits.send_queue_bytes);
         let user_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
-        let count = self.set_presence(self.core.peer_count() + 1).await;
+        let count = self.set_presence(self.core.peer_count() + 1);
         let mut added = None;
         let greeting = self.guarded(None, |core| {
             let (peer, greeting) = core.join_as(kind, access, user_id.clone(), count, now_ms());
@@ -408,7 +418,7 @@ impl Room {
         if reply.send(Ok(joined)).is_err() {
             // The client gave up while waiting; undo.
             let _ = self.core.leave(peer);
-            self.set_presence(self.core.peer_count()).await;
+            self.set_presence(self.core.peer_count());
             return;
         }
         self.io.insert(peer, PeerIo { outbox, close });
@@ -423,12 +433,12 @@ impl Room {
     /// Every connection sends exactly one `Leave` when it ends, also when
     /// the room let go of it first: the count and the others' `user_left`
     /// are settled here, once, either way.
-    async fn leave(&mut self, peer: PeerId) {
+    fn leave(&mut self, peer: PeerId) {
         self.note_authors();
         self.let_go(peer, CloseReason::UNAVAILABLE);
         let effects = self.guarded(None, |core| core.leave(peer));
         self.carry_out(effects);
-        let count = self.set_presence(self.core.peer_count()).await;
+        let count = self.set_presence(self.core.peer_count());
         let notice = self.core.presence(false, count, None);
         self.carry_out(notice);
         self.shared
@@ -436,31 +446,24 @@ impl Room {
             .publish(&self.id, crate::bus::Outgoing::Presence { joined: false });
     }
 
-    async fn set_presence(&self, local: usize) -> usize {
-        match self.shared.bus.set_presence(&self.id, local).await {
-            Ok(total) => total.max(local),
-            Err(e) => {
-                warn!(error = %e, "presence update failed");
-                local
-            }
-        }
+    fn set_presence(&self, local: usize) -> usize {
+        self.shared.bus.set_presence(&self.id, local).max(local)
     }
 
-    async fn on_bus(&mut self, event: BusEvent) {
+    fn on_bus(&mut self, event: BusEvent) {
         let effects = match event {
-            BusEvent::Update(update) => self.guarded(None, |core| core.remote_update(&update)),
+            BusEvent::Update { update, author } => {
+                self.guarded(None, |core| core.remote_update(&update, author.as_deref()))
+            }
             BusEvent::Awareness(frame) => {
                 let effects = self.guarded(None, |core| core.remote_awareness(&frame, now_ms()));
                 self.rearm_sweep();
                 effects
             }
             BusEvent::Cursor(frame) => self.core.remote_cursor(&frame),
-            BusEvent::Presence { joined } => {
-                let count = match self.shared.bus.presence(&self.id).await {
-                    Ok(total) => total,
-                    Err(_) => self.core.peer_count(),
-                };
-                self.core.presence(joined, count, None)
+            BusEvent::Presence { joined, total } => {
+                self.core
+                    .presence(joined, total.max(self.core.peer_count()), None)
             }
             BusEvent::Resync => {
                 self.resync();
@@ -529,7 +532,7 @@ impl Room {
         }
         // Connections the room let go of may not have sent their `Leave`
         // yet; it would find the room gone, so settle the count here.
-        self.set_presence(0).await;
+        self.set_presence(0);
         self.shared.remove(&self.id, self.generation);
         rx.close();
         while let Some(command) = rx.recv().await {

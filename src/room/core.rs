@@ -454,10 +454,11 @@ impl Core {
             .unwrap_or_default()
     }
 
-    /// An update from another instance or the store.
-    pub fn remote_update(&mut self, update: &[u8]) -> Effects {
+    /// An update from another instance (with the user id of whoever made
+    /// it there, which its JSON clients here see as `userId`).
+    pub fn remote_update(&mut self, update: &[u8], author: Option<&str>) -> Effects {
         let mut effects = Effects::default();
-        self.merge_one(update, &mut effects);
+        self.merge_one(update, author, &mut effects);
         effects
     }
 
@@ -465,18 +466,21 @@ impl Core {
     pub fn merge(&mut self, updates: &[Vec<u8>]) -> Effects {
         let mut effects = Effects::default();
         for update in updates {
-            self.merge_one(update, &mut effects);
+            self.merge_one(update, None, &mut effects);
         }
         effects
     }
 
-    fn merge_one(&mut self, update: &[u8], effects: &mut Effects) {
+    fn merge_one(&mut self, update: &[u8], author: Option<&str>, effects: &mut Effects) {
         if wire::inspect_update(update).is_err() {
             effects.rejected.push("malformed_remote_update");
             return;
         }
         match doc::apply_update(&self.doc, update) {
-            Ok(Some(effective)) => self.broadcast(effective, None, None, effects),
+            Ok(Some(effective)) => {
+                let author = author.map(|a| (None, a.to_owned()));
+                self.broadcast(effective, None, author, effects);
+            }
             Ok(None) => {}
             Err(_) => effects.rejected.push("malformed_remote_update"),
         }
@@ -606,7 +610,10 @@ impl Core {
         self.refresh_language();
         effects.persist.push(update.clone());
         if origin.is_some() {
-            effects.publish.push(Outgoing::Update(update.clone()));
+            effects.publish.push(Outgoing::Update {
+                update: update.clone(),
+                author: author.as_ref().map(|(_, user)| user.clone()),
+            });
         }
         if self.peers.values().any(|p| p.kind == PeerKind::Yjs) {
             let frame =

@@ -67,7 +67,7 @@ fn an_edit_reaches_the_others_the_store_and_the_bus() {
     assert_eq!(frames_to(&e, b), 1);
     assert_eq!(frames_to(&e, j), 1);
     assert_eq!(e.persist.len(), 1);
-    assert!(matches!(e.publish.as_slice(), [Outgoing::Update(_)]));
+    assert!(matches!(e.publish.as_slice(), [Outgoing::Update { .. }]));
     assert_eq!(core.snapshot().code, "x# hi\n");
 }
 

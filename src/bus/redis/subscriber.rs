@@ -1,11 +1,17 @@
 //! The subscriber task: owns the instance's one pub/sub connection, routes
 //! channel messages to the rooms' subscriptions, repairs sequence gaps from
-//! the stream, and reconnects by itself (with backoff), re-subscribing every
-//! active room and replaying what it missed meanwhile.
+//! the stream, and reconnects by itself, re-subscribing every active room
+//! in one `SUBSCRIBE` and repairing them all at once (one `MGET` of their
+//! sequences, the stream reads in parallel).
 //!
 //! Per room it keeps `next_expected`, the sequence of the next update it
 //! should see. It is read from `GET seq` once the `SUBSCRIBE` is confirmed,
 //! so nothing published afterwards can fall between the two.
+//!
+//! This loop serves every room of the instance, so it never waits for one:
+//! a room's queue that is full drops the event and owes the room a
+//! `Resync` (see [`crate::bus::queue`]), and the cold-open read of a
+//! stream happens in the opening room's task.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +24,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
 
-use super::{Backoff, Inner, KIND_UPDATE, backend, decode, event};
+use super::wire::{KIND_JOINED, KIND_LEFT, KIND_RESYNC, KIND_UPDATE, decode, event};
+use super::{Backoff, Inner, backend, stream};
+use crate::bus::queue::{EventSender, Sent};
 use crate::bus::{BusError, BusEvent};
 use crate::domain::RoomId;
 
@@ -26,13 +34,18 @@ use crate::domain::RoomId;
 /// on it may take before the connection counts as dead.
 const PING_EVERY: Duration = Duration::from_secs(10);
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
+/// Stream reads in flight at once while repairing after a reconnect.
+const REPAIR_PARALLEL: usize = 16;
+/// Sequences read per `MGET` while repairing.
+const MGET_KEYS: usize = 1000;
 
 pub(super) enum Control {
     Subscribe {
         room: RoomId,
         id: u64,
-        tx: mpsc::UnboundedSender<BusEvent>,
-        ack: oneshot::Sender<Result<(), BusError>>,
+        tx: EventSender,
+        /// The room's sequence when the subscription took effect.
+        ack: oneshot::Sender<Result<u64, BusError>>,
     },
     Unsubscribe {
         room: RoomId,
@@ -60,7 +73,7 @@ impl Drop for Unsubscribe {
 struct Room {
     id: RoomId,
     /// Subscriptions to this room in this process (normally one).
-    subs: Vec<(u64, mpsc::UnboundedSender<BusEvent>)>,
+    subs: Vec<(u64, EventSender)>,
     next_expected: u64,
     /// Updates below this were delivered (or replayed) in order, so a late
     /// duplicate is skipped; before the first in-order delivery it is 0 and
@@ -69,10 +82,13 @@ struct Room {
 }
 
 impl Room {
-    fn deliver(&self, event: &BusEvent) {
+    fn deliver(&self, inner: &Inner, event: &BusEvent) {
         for (_, tx) in &self.subs {
             // A closed receiver is a subscription being dropped.
-            let _ = tx.send(event.clone());
+            if tx.send(event.clone()) == Sent::Overflowed {
+                inner.resyncs.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(room = %self.id, "room cannot keep up with the bus; it will resync");
+            }
         }
     }
 }
@@ -119,7 +135,8 @@ pub(super) async fn run(
     cancel: CancellationToken,
 ) {
     let mut stream = Some(stream);
-    let mut backoff = Backoff::default();
+    let reconnect_max = sub.inner.options.reconnect_max;
+    let mut backoff = Backoff::new(reconnect_max);
     let mut retry_at = Instant::now();
     let mut ping = tokio::time::interval(PING_EVERY);
     loop {
@@ -155,14 +172,17 @@ pub(super) async fn run(
             Wake::Reconnect => match sub.connect().await {
                 Ok(s) => {
                     stream = Some(s);
-                    backoff = Backoff::default();
+                    backoff = Backoff::new(reconnect_max);
                     ping.reset();
+                    let started = Instant::now();
+                    let rooms = sub.rooms.len();
                     sub.repair_all().await;
+                    tracing::info!(rooms, took = ?started.elapsed(), "redis pub/sub reconnected; rooms repaired");
                     true
                 }
                 Err(e) => {
                     let delay = backoff.next_delay();
-                    tracing::warn!(error = %e, ?delay, "redis pub/sub connect failed");
+                    tracing::debug!(error = %e, ?delay, "redis pub/sub connect failed");
                     retry_at = Instant::now() + delay;
                     continue;
                 }
@@ -172,7 +192,8 @@ pub(super) async fn run(
             tracing::warn!("redis pub/sub connection lost; reconnecting");
             stream = None;
             sub.sink = None;
-            retry_at = Instant::now() + backoff.next_delay();
+            // At once: a Redis that restarted is usually back already.
+            retry_at = Instant::now();
         }
     }
 }
@@ -187,7 +208,8 @@ async fn next_message(stream: &mut Option<PubSubStream>) -> Option<redis::Msg> {
 }
 
 impl Subscriber {
-    /// Opens the pub/sub connection and subscribes every active room.
+    /// Opens the pub/sub connection and subscribes every active room, in
+    /// one `SUBSCRIBE`.
     async fn connect(&mut self) -> Result<PubSubStream, BusError> {
         let pubsub = timeout(COMMAND_TIMEOUT, self.client.get_async_pubsub())
             .await
@@ -205,19 +227,20 @@ impl Subscriber {
         Ok(stream)
     }
 
-    /// Returns the outcome for the caller and whether the connection is
-    /// still usable. Without a connection the room is registered anyway and
-    /// subscribed (and repaired) on reconnect: only a failing `GET` fails.
+    /// Returns the outcome for the caller (the room's sequence) and whether
+    /// the connection is still usable. Without a connection the room is
+    /// registered anyway and subscribed (and repaired) on reconnect: only a
+    /// failing `GET` fails.
     async fn subscribe(
         &mut self,
         room: RoomId,
         id: u64,
-        tx: mpsc::UnboundedSender<BusEvent>,
-    ) -> (Result<(), BusError>, bool) {
+        tx: EventSender,
+    ) -> (Result<u64, BusError>, bool) {
         let channel = self.inner.keys.channel(&room);
         if let Some(existing) = self.rooms.get_mut(&channel) {
             existing.subs.push((id, tx));
-            return (Ok(()), true);
+            return (Ok(existing.next_expected.saturating_sub(1)), true);
         }
         let mut alive = true;
         if let Some(sink) = self.sink.as_mut() {
@@ -228,23 +251,6 @@ impl Subscriber {
         }
         match self.current_seq(&room).await {
             Ok(seq) => {
-                // The stream tail is the cache of what Postgres may not hold
-                // yet (other instances flush in batches): hand it to the
-                // room, which merges it after loading from the store.
-                match self.tail(&room, seq).await {
-                    Ok(tail) => {
-                        for update in tail {
-                            let _ = tx.send(BusEvent::Update(update));
-                        }
-                    }
-                    Err(why) => {
-                        tracing::warn!(%room, %why, "cannot read the stream tail");
-                        if alive && let Some(sink) = self.sink.as_mut() {
-                            let _ = timeout(COMMAND_TIMEOUT, sink.unsubscribe(&channel)).await;
-                        }
-                        return (Err(BusError::Backend(why)), alive);
-                    }
-                }
                 self.rooms.insert(
                     channel,
                     Room {
@@ -254,7 +260,7 @@ impl Subscriber {
                         delivered_below: 0,
                     },
                 );
-                (Ok(()), alive)
+                (Ok(seq), alive)
             }
             Err(e) => {
                 if alive && let Some(sink) = self.sink.as_mut() {
@@ -275,6 +281,7 @@ impl Subscriber {
             return true;
         }
         self.rooms.remove(&channel);
+        self.inner.forget_presence(room);
         match self.sink.as_mut() {
             Some(sink) => matches!(
                 timeout(COMMAND_TIMEOUT, sink.unsubscribe(&channel)).await,
@@ -294,9 +301,15 @@ impl Subscriber {
         let Some(room) = self.rooms.get(channel) else {
             return; // unsubscribed meanwhile
         };
-        if wire.kind != KIND_UPDATE {
+        let inner = self.inner.clone();
+        if wire.kind != KIND_UPDATE && wire.kind != KIND_RESYNC {
             if !own && let Some(event) = event(wire.kind, wire.payload) {
-                room.deliver(&event);
+                if let BusEvent::Presence { total, .. } = event
+                    && (wire.kind == KIND_JOINED || wire.kind == KIND_LEFT)
+                {
+                    inner.note_total(&room.id, total, false);
+                }
+                room.deliver(&inner, &event);
             }
             return;
         }
@@ -305,22 +318,22 @@ impl Subscriber {
         if seq > next {
             // Pub/sub keeps order and the script sequences atomically, so
             // whatever lies between was published before and is lost.
-            let repaired = self.replay(&room_id, next, seq - 1).await;
+            let repaired = stream::replay(&inner, &room_id, next, seq - 1).await;
             let Some(room) = self.rooms.get_mut(channel) else {
                 return;
             };
             match repaired {
                 Ok(missing) => {
-                    self.inner.gaps_repaired.fetch_add(1, Ordering::Relaxed);
+                    inner.gaps_repaired.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(room = %room_id, missing = missing.len(), "repaired a bus gap");
-                    for update in missing {
-                        room.deliver(&BusEvent::Update(update));
+                    for event in &missing {
+                        room.deliver(&inner, event);
                     }
                 }
                 Err(why) => {
-                    self.inner.resyncs.fetch_add(1, Ordering::Relaxed);
+                    inner.resyncs.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(room = %room_id, %why, "bus gap beyond repair; resync");
-                    room.deliver(&BusEvent::Resync);
+                    room.deliver(&inner, &BusEvent::Resync);
                 }
             }
         }
@@ -329,10 +342,14 @@ impl Subscriber {
         };
         let in_order = seq >= room.next_expected;
         let late_and_unknown = !in_order && seq >= room.delivered_below;
-        if !own && (in_order || late_and_unknown) {
-            room.deliver(&BusEvent::Update(bytes::Bytes::copy_from_slice(
-                wire.payload,
-            )));
+        if !own
+            && (in_order || late_and_unknown)
+            && let Some(event) = event(wire.kind, wire.payload)
+        {
+            if matches!(event, BusEvent::Resync) {
+                inner.resyncs.fetch_add(1, Ordering::Relaxed);
+            }
+            room.deliver(&inner, &event);
         }
         if in_order {
             room.next_expected = seq + 1;
@@ -340,45 +357,83 @@ impl Subscriber {
         }
     }
 
-    /// After a reconnect: replays what each room missed, or resyncs it.
+    /// After a reconnect: replays what each room missed, or resyncs it. One
+    /// `MGET` reads every room's sequence; the stream reads run in
+    /// parallel; the rooms hear the outcome as soon as all are in.
     async fn repair_all(&mut self) {
         let run_id = self.server_run_id().await;
         let restarted = matches!((&self.run_id, &run_id), (Some(old), Some(new)) if old != new);
         if run_id.is_some() {
             self.run_id = run_id;
         }
-        let channels: Vec<String> = self.rooms.keys().cloned().collect();
-        for channel in channels {
-            let Some(room) = self.rooms.get(&channel) else {
-                continue;
-            };
-            let (room_id, next) = (room.id.clone(), room.next_expected);
-            let current = self.current_seq(&room_id).await;
-            let known = current.as_ref().ok().copied();
-            let outcome = match current {
-                Err(e) => Err(e.to_string()),
-                Ok(_) if restarted => Err("redis restarted".to_owned()),
-                Ok(cur) if cur + 1 < next => Err("sequence went backwards".to_owned()),
-                Ok(cur) if cur + 1 == next => Ok(Vec::new()),
-                Ok(cur) => self.replay(&room_id, next, cur).await,
-            };
+        let rooms: Vec<(String, RoomId, u64)> = self
+            .rooms
+            .iter()
+            .map(|(channel, room)| (channel.clone(), room.id.clone(), room.next_expected))
+            .collect();
+        if rooms.is_empty() {
+            return;
+        }
+        let current = self.current_seqs(rooms.iter().map(|(_, id, _)| id)).await;
+        let inner = self.inner.clone();
+        let outcomes: Vec<(String, Option<u64>, Result<Vec<BusEvent>, String>)> =
+            futures_util::stream::iter(rooms.into_iter().enumerate())
+                .map(|(i, (channel, room_id, next))| {
+                    let known = current.as_ref().ok().map(|seqs| seqs[i]);
+                    let inner = inner.clone();
+                    async move {
+                        let outcome = match known {
+                            None => Err("cannot read the sequence".to_owned()),
+                            // Whatever was published since the restart is
+                            // in the stream; what came before is in the
+                            // store (the resync).
+                            Some(cur) if restarted => {
+                                let mut events = vec![BusEvent::Resync];
+                                if cur > 0
+                                    && let Ok(since) =
+                                        stream::replay(&inner, &room_id, 1, cur).await
+                                {
+                                    events.extend(since);
+                                }
+                                Ok(events)
+                            }
+                            Some(cur) if cur + 1 < next => {
+                                Err("sequence went backwards".to_owned())
+                            }
+                            Some(cur) if cur + 1 == next => Ok(Vec::new()),
+                            Some(cur) => stream::replay(&inner, &room_id, next, cur).await,
+                        };
+                        (channel, known, outcome)
+                    }
+                })
+                .buffer_unordered(REPAIR_PARALLEL)
+                .collect()
+                .await;
+        for (channel, known, outcome) in outcomes {
             let Some(room) = self.rooms.get_mut(&channel) else {
                 continue;
             };
             match outcome {
-                Ok(missing) => {
-                    if !missing.is_empty() {
-                        self.inner.gaps_repaired.fetch_add(1, Ordering::Relaxed);
-                        tracing::info!(room = %room_id, missing = missing.len(), "replayed after reconnect");
+                Ok(events) => {
+                    let replayed = events
+                        .iter()
+                        .filter(|e| !matches!(e, BusEvent::Resync))
+                        .count();
+                    if replayed > 0 {
+                        inner.gaps_repaired.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(room = %room.id, replayed, "replayed after reconnect");
                     }
-                    for update in missing {
-                        room.deliver(&BusEvent::Update(update));
+                    for event in &events {
+                        if matches!(event, BusEvent::Resync) {
+                            inner.resyncs.fetch_add(1, Ordering::Relaxed);
+                        }
+                        room.deliver(&inner, event);
                     }
                 }
                 Err(why) => {
-                    self.inner.resyncs.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(room = %room_id, %why, "bus resync after reconnect");
-                    room.deliver(&BusEvent::Resync);
+                    inner.resyncs.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(room = %room.id, %why, "bus resync after reconnect");
+                    room.deliver(&inner, &BusEvent::Resync);
                 }
             }
             if let Some(cur) = known {
@@ -386,72 +441,6 @@ impl Subscriber {
                 room.delivered_below = room.next_expected;
             }
         }
-    }
-
-    /// The updates with sequence `from..=to` that other instances
-    /// published, from the stream; `Err` when the stream no longer holds
-    /// all of them (trimmed, or lost with a Redis restart).
-    async fn replay(&self, room: &RoomId, from: u64, to: u64) -> Result<Vec<bytes::Bytes>, String> {
-        let mut conn = self.inner.conn().await.map_err(|e| e.to_string())?;
-        let entries: Vec<(String, Vec<Vec<u8>>)> = redis::cmd("XRANGE")
-            .arg(self.inner.keys.stream(room))
-            .arg(format!("{from}-0"))
-            .arg(format!("{to}-0"))
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| format!("reading the stream: {e}"))?;
-        let expected = usize::try_from(to - from + 1).unwrap_or(usize::MAX);
-        let first = entries.first().map(|(id, _)| id.as_str());
-        if entries.len() != expected || first != Some(format!("{from}-0").as_str()) {
-            return Err(format!(
-                "stream holds {} of {expected} updates from {from}",
-                entries.len()
-            ));
-        }
-        let own = self.inner.instance_id.as_bytes();
-        let mut missing = Vec::new();
-        for (_, fields) in entries {
-            let mut instance: &[u8] = &[];
-            let mut data = None;
-            for pair in fields.chunks_exact(2) {
-                match pair[0].as_slice() {
-                    b"i" => instance = &pair[1],
-                    b"d" => data = Some(&pair[1]),
-                    _ => {}
-                }
-            }
-            if let Some(data) = data
-                && instance != own
-            {
-                missing.push(bytes::Bytes::copy_from_slice(data));
-            }
-        }
-        Ok(missing)
-    }
-
-    /// Every update the stream still holds up to sequence `to`, whoever
-    /// published it.
-    async fn tail(&self, room: &RoomId, to: u64) -> Result<Vec<bytes::Bytes>, String> {
-        if to == 0 {
-            return Ok(Vec::new());
-        }
-        let mut conn = self.inner.conn().await.map_err(|e| e.to_string())?;
-        let entries: Vec<(String, Vec<Vec<u8>>)> = redis::cmd("XRANGE")
-            .arg(self.inner.keys.stream(room))
-            .arg("-")
-            .arg(format!("{to}-0"))
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| format!("reading the stream: {e}"))?;
-        Ok(entries
-            .into_iter()
-            .filter_map(|(_, fields)| {
-                fields
-                    .chunks_exact(2)
-                    .find(|pair| pair[0].as_slice() == b"d")
-                    .map(|pair| bytes::Bytes::copy_from_slice(&pair[1]))
-            })
-            .collect())
     }
 
     async fn current_seq(&self, room: &RoomId) -> Result<u64, BusError> {
@@ -462,6 +451,25 @@ impl Subscriber {
             .await
             .map_err(backend("redis get seq"))?;
         Ok(seq.unwrap_or(0))
+    }
+
+    /// Every room's sequence, in order, a thousand per round trip.
+    async fn current_seqs<'a>(
+        &self,
+        rooms: impl Iterator<Item = &'a RoomId>,
+    ) -> Result<Vec<u64>, BusError> {
+        let keys: Vec<String> = rooms.map(|r| self.inner.keys.seq(r)).collect();
+        let mut conn = self.inner.conn().await?;
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(MGET_KEYS) {
+            let seqs: Vec<Option<u64>> = redis::cmd("MGET")
+                .arg(chunk)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend("redis mget seq"))?;
+            out.extend(seqs.into_iter().map(|s| s.unwrap_or(0)));
+        }
+        Ok(out)
     }
 
     async fn server_run_id(&self) -> Option<String> {

@@ -8,7 +8,10 @@ use std::time::Duration;
 use tokio::sync::RwLock;
 use tokio::time::timeout;
 
+use super::wire::{KIND_UPDATE, Wire, decode, encode, event, header, update_payload};
 use super::*;
+use crate::bus::BusEvent;
+use bytes::Bytes;
 
 /// Tests that cut every pub/sub connection take this for writing, the
 /// others (whose unsequenced messages a cut would lose) for reading.
@@ -23,21 +26,34 @@ fn prefix() -> String {
     format!("pp-test-{}", uuid::Uuid::new_v4().simple())
 }
 
+fn options(prefix: &str, instance: &str) -> RedisOptions {
+    RedisOptions {
+        url: redis_url(),
+        pool_size: 4,
+        prefix: prefix.to_owned(),
+        instance_id: instance.to_owned(),
+        stream_max_bytes: 1 << 20,
+        stream_page: 7,
+        subscription_queue: 1000,
+        subscription_queue_bytes: 1 << 20,
+        publish_queue_bytes: 8 << 20,
+        reconnect_max: Duration::from_millis(200),
+        presence_ttl: Duration::from_secs(30),
+        heartbeat: Duration::from_secs(10),
+    }
+}
+
 async fn bus_with(
     prefix: &str,
     instance: &str,
     ttl: Duration,
     heartbeat: Duration,
 ) -> Arc<RedisBus> {
-    RedisBus::connect(
-        &redis_url(),
-        4,
-        prefix.to_owned(),
-        1000,
-        ttl,
+    RedisBus::connect(RedisOptions {
+        presence_ttl: ttl,
         heartbeat,
-        instance.to_owned(),
-    )
+        ..options(prefix, instance)
+    })
     .await
     .expect("connect to the test redis")
 }
@@ -65,7 +81,7 @@ async fn plain() -> redis::aio::MultiplexedConnection {
 async fn next_event(sub: &mut Subscription, wait: Duration) -> Option<BusEvent> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        match tokio::time::timeout_at(deadline, sub.events.recv()).await {
+        match tokio::time::timeout_at(deadline, sub.recv()).await {
             Ok(Some(BusEvent::Resync)) => continue,
             Ok(event) => return event,
             Err(_) => return None,
@@ -78,12 +94,19 @@ async fn updates(sub: &mut Subscription, n: usize) -> Vec<Bytes> {
     let mut got = Vec::new();
     while got.len() < n {
         match next_event(sub, Duration::from_secs(10)).await {
-            Some(BusEvent::Update(b)) => got.push(b),
+            Some(BusEvent::Update { update, .. }) => got.push(update),
             Some(_) => {}
             None => panic!("only {} of {n} updates arrived: {got:?}", got.len()),
         }
     }
     got
+}
+
+fn up(update: Bytes) -> Outgoing {
+    Outgoing::Update {
+        update,
+        author: None,
+    }
 }
 
 fn payloads(range: std::ops::Range<u32>) -> Vec<Bytes> {
@@ -119,12 +142,15 @@ async fn lose_update(bus: &RedisBus, room: &RoomId, payload: &[u8]) {
         .publish_script
         .key(inner.keys.seq(room))
         .key(inner.keys.stream(room))
+        .key(inner.keys.stream_bytes(room))
         .key("pp-test-void")
         .arg(header(KIND_UPDATE, &inner.instance_id))
         .arg(payload)
-        .arg(inner.stream_max_len)
+        .arg(inner.options.stream_max_bytes)
         .arg(&inner.instance_id)
         .arg(KEY_TTL_SECS)
+        .arg("")
+        .arg("0")
         .invoke_async::<u64>(&mut conn)
         .await
         .unwrap();
@@ -168,7 +194,7 @@ async fn an_update_from_a_reaches_b_once_and_not_a() {
     let mut sub_b = b.subscribe(&room).await.unwrap();
     let sent = payloads(0..20);
     for p in &sent {
-        a.publish(&room, Outgoing::Update(p.clone()));
+        a.publish(&room, up(p.clone()));
     }
     assert_eq!(updates(&mut sub_b, sent.len()).await, sent);
     // Nothing more: no duplicates at B, nothing echoed to A.
@@ -199,10 +225,16 @@ async fn awareness_cursor_and_presence_events_are_relayed() {
         &room,
         Outgoing::Cursor(Bytes::from_static(b"{\"cursor\":1}")),
     );
+    a.set_presence(&room, 2);
     a.publish(&room, Outgoing::Presence { joined: true });
-    a.publish(&room, Outgoing::Presence { joined: false });
     let mut got = Vec::new();
-    for _ in 0..4 {
+    for i in 0..4 {
+        if i == 3 {
+            // The count a presence message carries is the one recorded
+            // when it goes out.
+            a.set_presence(&room, 1);
+            a.publish(&room, Outgoing::Presence { joined: false });
+        }
         got.push(
             next_event(&mut sub_b, Duration::from_secs(5))
                 .await
@@ -215,8 +247,34 @@ async fn awareness_cursor_and_presence_events_are_relayed() {
         "{described:?}"
     );
     assert!(matches!(&got[1], BusEvent::Cursor(b) if b.as_ref() == b"{\"cursor\":1}"));
-    assert!(matches!(got[2], BusEvent::Presence { joined: true }));
-    assert!(matches!(got[3], BusEvent::Presence { joined: false }));
+    // Each carries the room's total as the publisher computed it.
+    assert!(matches!(
+        got[2],
+        BusEvent::Presence {
+            joined: true,
+            total: 2
+        }
+    ));
+    assert!(matches!(
+        got[3],
+        BusEvent::Presence {
+            joined: false,
+            total: 1
+        }
+    ));
+}
+
+async fn presence_becomes(bus: &RedisBus, room: &RoomId, n: usize, wait: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        if bus.presence(room).await.ok() == Some(n) {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
@@ -228,18 +286,33 @@ async fn presence_sums_instances_and_forgets_expired_ones() {
     let a = bus_with(&prefix, "a", ttl, beat).await;
     let b = bus_with(&prefix, "b", ttl, beat).await;
     let room = RoomId::generate();
+    let wait = Duration::from_secs(5);
     assert_eq!(a.presence(&room).await.unwrap(), 0);
-    assert_eq!(a.set_presence(&room, 2).await.unwrap(), 2);
-    assert_eq!(b.set_presence(&room, 3).await.unwrap(), 5);
+    let mut sub_b = b.subscribe(&room).await.unwrap();
+    // Recording never waits; the count reaches Redis with the message.
+    assert_eq!(a.set_presence(&room, 2), 2);
+    a.publish(&room, Outgoing::Presence { joined: true });
+    let heard = next_event(&mut sub_b, wait).await;
+    assert!(
+        matches!(heard, Some(BusEvent::Presence { total: 2, .. })),
+        "{heard:?}"
+    );
+    // B now knows A's two: its estimate counts them.
+    assert_eq!(b.set_presence(&room, 3), 5);
+    b.publish(&room, Outgoing::Presence { joined: true });
+    assert!(presence_becomes(&a, &room, 5, wait).await);
     // The heartbeat keeps both alive past the ttl.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(b.presence(&room).await.unwrap(), 5);
-    assert_eq!(b.set_presence(&room, 1).await.unwrap(), 3);
+    b.set_presence(&room, 1);
+    b.publish(&room, Outgoing::Presence { joined: false });
+    assert!(presence_becomes(&b, &room, 3, wait).await);
     // A dies without cleaning up: its entry expires.
     drop(a);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(b.presence(&room).await.unwrap(), 1);
-    assert_eq!(b.set_presence(&room, 0).await.unwrap(), 0);
+    assert!(presence_becomes(&b, &room, 1, wait).await);
+    // Going to zero withdraws the entry at once, well before it expires.
+    b.set_presence(&room, 0);
+    assert!(presence_becomes(&b, &room, 0, Duration::from_millis(1000)).await);
 }
 
 #[tokio::test]
@@ -249,11 +322,11 @@ async fn a_lost_message_is_repaired_from_the_stream() {
     let (a, b) = (bus(&prefix, "a").await, bus(&prefix, "b").await);
     let room = RoomId::generate();
     let mut sub_b = b.subscribe(&room).await.unwrap();
-    a.publish(&room, Outgoing::Update(Bytes::from_static(b"one")));
+    a.publish(&room, up(Bytes::from_static(b"one")));
     assert_eq!(updates(&mut sub_b, 1).await, [Bytes::from_static(b"one")]);
     lose_update(&a, &room, b"two").await;
     lose_update(&a, &room, b"three").await;
-    a.publish(&room, Outgoing::Update(Bytes::from_static(b"four")));
+    a.publish(&room, up(Bytes::from_static(b"four")));
     let got = updates(&mut sub_b, 3).await;
     assert_eq!(got, [&b"two"[..], b"three", b"four"]);
     assert!(b.gaps_repaired() >= 1);
@@ -273,12 +346,12 @@ async fn updates_sent_while_pubsub_is_cut_arrive_after_reconnect() {
     let mut sub_b = b.subscribe(&room).await.unwrap();
     let sent = payloads(0..30);
     for p in &sent[..10] {
-        a.publish(&room, Outgoing::Update(p.clone()));
+        a.publish(&room, up(p.clone()));
     }
     assert_eq!(updates(&mut sub_b, 10).await, sent[..10]);
     kill_pubsub_clients().await;
     for p in &sent[10..] {
-        a.publish(&room, Outgoing::Update(p.clone()));
+        a.publish(&room, up(p.clone()));
     }
     wait_for_seq(&prefix, &room, 30).await;
     // Whether they arrive live or replayed, each arrives once, in order.
@@ -311,8 +384,8 @@ async fn a_trimmed_stream_yields_resync() {
         .query_async::<i64>(&mut conn)
         .await
         .unwrap();
-    a.publish(&room, Outgoing::Update(Bytes::from_static(b"after")));
-    let first = timeout(Duration::from_secs(10), sub_b.events.recv())
+    a.publish(&room, up(Bytes::from_static(b"after")));
+    let first = timeout(Duration::from_secs(10), sub_b.recv())
         .await
         .unwrap();
     assert!(matches!(first, Some(BusEvent::Resync)), "{first:?}");
@@ -328,7 +401,7 @@ async fn redis_losing_its_data_yields_resync_after_reconnect() {
     let room = RoomId::generate();
     let mut sub_b = b.subscribe(&room).await.unwrap();
     for p in payloads(0..3) {
-        a.publish(&room, Outgoing::Update(p));
+        a.publish(&room, up(p));
     }
     updates(&mut sub_b, 3).await;
     // As after a restart without persistence: the sequence is gone.
@@ -340,12 +413,12 @@ async fn redis_losing_its_data_yields_resync_after_reconnect() {
         .query_async::<i64>(&mut conn)
         .await
         .unwrap();
-    let event = timeout(Duration::from_secs(10), sub_b.events.recv())
+    let event = timeout(Duration::from_secs(10), sub_b.recv())
         .await
         .unwrap();
     assert!(matches!(event, Some(BusEvent::Resync)), "{event:?}");
     // The sequence restarts at 1 and flows again.
-    a.publish(&room, Outgoing::Update(Bytes::from_static(b"fresh")));
+    a.publish(&room, up(Bytes::from_static(b"fresh")));
     assert_eq!(updates(&mut sub_b, 1).await, [Bytes::from_static(b"fresh")]);
 }
 
@@ -378,4 +451,226 @@ async fn dropping_the_subscription_unsubscribes() {
     .expect("unsubscribed");
     b.shutdown(Duration::from_secs(1)).await;
     assert!(b.subscribe(&room).await.is_err());
+}
+
+#[test]
+fn updates_carry_their_author_on_the_wire() {
+    let payload = update_payload(Some("alice"), b"\x01\x02");
+    let bytes = encode(KIND_UPDATE, "inst", 7, &payload);
+    let wire = decode(&bytes).unwrap();
+    match event(wire.kind, wire.payload) {
+        Some(BusEvent::Update { update, author }) => {
+            assert_eq!(update.as_ref(), b"\x01\x02");
+            assert_eq!(author.as_deref(), Some("alice"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // None, too long or control characters: no author, update intact.
+    let anonymous = update_payload(None, b"u");
+    assert!(matches!(
+        event(KIND_UPDATE, &anonymous),
+        Some(BusEvent::Update { author: None, .. })
+    ));
+    let long = "é".repeat(100);
+    let cut = update_payload(Some(&long), b"u");
+    match event(KIND_UPDATE, &cut) {
+        Some(BusEvent::Update { update, author }) => {
+            assert_eq!(update.as_ref(), b"u");
+            assert_eq!(author.unwrap().len(), 128);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        event(KIND_UPDATE, &update_payload(Some("a\nb"), b"u")),
+        Some(BusEvent::Update { author: None, .. })
+    ));
+    // A truncated message is refused, not misread.
+    assert!(event(KIND_UPDATE, b"\x09ab").is_none());
+    assert!(event(wire::KIND_JOINED, b"\x00\x01").is_none());
+}
+
+#[tokio::test]
+async fn the_author_travels_live_and_through_the_stream() {
+    let _cuts = PUBSUB_CUTS.read().await;
+    let prefix = prefix();
+    let (a, b) = (bus(&prefix, "a").await, bus(&prefix, "b").await);
+    let room = RoomId::generate();
+    let mut sub_b = b.subscribe(&room).await.unwrap();
+    let authored = |update: &'static [u8], who: &str| Outgoing::Update {
+        update: Bytes::from_static(update),
+        author: Some(who.to_owned()),
+    };
+    a.publish(&room, authored(b"one", "alice"));
+    let got = next_event(&mut sub_b, Duration::from_secs(5)).await;
+    assert!(
+        matches!(&got, Some(BusEvent::Update { author: Some(who), .. }) if who == "alice"),
+        "{got:?}"
+    );
+    a.publish(&room, authored(b"two", "bob"));
+    wait_for_seq(&prefix, &room, 2).await;
+    // A room opening later reads both from the stream, authors included.
+    let c = bus(&prefix, "c").await;
+    let mut sub_c = c.subscribe(&room).await.unwrap();
+    let tail: Vec<(Bytes, Option<String>)> = sub_c
+        .take_tail()
+        .into_iter()
+        .filter_map(|e| match e {
+            BusEvent::Update { update, author } => Some((update, author)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            (Bytes::from_static(b"one"), Some("alice".to_owned())),
+            (Bytes::from_static(b"two"), Some("bob".to_owned())),
+        ]
+    );
+}
+
+async fn stream_stats(prefix: &str, room: &RoomId) -> (u64, u64, Option<u64>) {
+    let mut conn = plain().await;
+    let len: u64 = redis::cmd("XLEN")
+        .arg(format!("{prefix}:stream:{room}"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let counted: Option<u64> = redis::cmd("GET")
+        .arg(format!("{prefix}:sbytes:{room}"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let memory: Option<u64> = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg(format!("{prefix}:stream:{room}"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    (len, counted.unwrap_or(0), memory)
+}
+
+#[tokio::test]
+async fn the_stream_is_trimmed_to_its_byte_budget_oldest_first() {
+    let _cuts = PUBSUB_CUTS.read().await;
+    let prefix = prefix();
+    let budget = 64 * 1024;
+    let a = RedisBus::connect(RedisOptions {
+        stream_max_bytes: budget,
+        ..options(&prefix, "a")
+    })
+    .await
+    .unwrap();
+    let b = bus(&prefix, "b").await;
+    let room = RoomId::generate();
+    let mut sub_b = b.subscribe(&room).await.unwrap();
+    // 100 updates of 4 KiB: 400 KiB published, the stream keeps ~64 KiB.
+    for i in 0..100u8 {
+        a.publish(&room, up(Bytes::from(vec![i; 4096])));
+    }
+    assert_eq!(updates(&mut sub_b, 100).await.len(), 100);
+    let (len, counted, memory) = stream_stats(&prefix, &room).await;
+    assert!(counted <= budget as u64, "count {counted} over {budget}");
+    let per_entry = 4096 + 64;
+    assert_eq!(len, (budget / per_entry) as u64, "entries kept");
+    assert!(
+        memory.unwrap_or(0) < 2 * budget as u64,
+        "MEMORY USAGE {memory:?} for a budget of {budget}"
+    );
+    // What is kept is the newest, in order.
+    let c = bus(&prefix, "c").await;
+    let mut sub_c = c.subscribe(&room).await.unwrap();
+    let tail: Vec<u8> = sub_c
+        .take_tail()
+        .into_iter()
+        .filter_map(|e| match e {
+            BusEvent::Update { update, .. } => Some(update[0]),
+            _ => None,
+        })
+        .collect();
+    let first = 100 - tail.len() as u8;
+    assert_eq!(tail, (first..100).collect::<Vec<u8>>());
+    // A gap older than the stream is a resync, not a partial replay.
+    assert!(stream::replay(&c.inner, &room, 1, 100).await.is_err());
+    assert!(
+        stream::replay(&c.inner, &room, u64::from(first) + 1, 100)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn an_entry_bigger_than_the_budget_is_kept_alone() {
+    let _cuts = PUBSUB_CUTS.read().await;
+    let prefix = prefix();
+    let a = RedisBus::connect(RedisOptions {
+        stream_max_bytes: 1000,
+        ..options(&prefix, "a")
+    })
+    .await
+    .unwrap();
+    let room = RoomId::generate();
+    let _sub = a.subscribe(&room).await.unwrap();
+    for _ in 0..3 {
+        a.publish(&room, up(Bytes::from(vec![7; 5000])));
+    }
+    wait_for_seq(&prefix, &room, 3).await;
+    let (len, counted, _) = stream_stats(&prefix, &room).await;
+    assert_eq!((len, counted), (1, 5064));
+}
+
+#[tokio::test]
+async fn a_slow_room_overflows_into_one_resync_without_holding_up_others() {
+    let _cuts = PUBSUB_CUTS.read().await;
+    let prefix = prefix();
+    let a = bus(&prefix, "a").await;
+    let b = RedisBus::connect(RedisOptions {
+        subscription_queue: 5,
+        ..options(&prefix, "b")
+    })
+    .await
+    .unwrap();
+    let (slow, fast) = (RoomId::generate(), RoomId::generate());
+    let mut sub_slow = b.subscribe(&slow).await.unwrap();
+    let mut sub_fast = b.subscribe(&fast).await.unwrap();
+    // Nobody reads the slow room while 50 updates arrive for it; the
+    // other room on the same pub/sub loop is read as they come.
+    for p in payloads(0..50) {
+        a.publish(&slow, up(p.clone()));
+        a.publish(&fast, up(p.clone()));
+        assert_eq!(updates(&mut sub_fast, 1).await, [p]);
+    }
+    wait_for_seq(&prefix, &slow, 50).await;
+    // The slow room holds what fitted, then one Resync, then nothing.
+    let mut got = Vec::new();
+    while let Some(event) = sub_slow.try_recv() {
+        got.push(event);
+    }
+    assert_eq!(got.len(), 6, "{got:?}");
+    assert!(matches!(got[5], BusEvent::Resync));
+    assert!(b.resyncs() >= 1);
+    // Once it has taken the Resync, it hears live traffic again.
+    a.publish(&slow, up(Bytes::from_static(b"later")));
+    assert_eq!(
+        updates(&mut sub_slow, 1).await,
+        [Bytes::from_static(b"later")]
+    );
+}
+
+#[tokio::test]
+async fn a_resync_marker_reaches_peers_live_and_through_the_stream() {
+    let _cuts = PUBSUB_CUTS.read().await;
+    let prefix = prefix();
+    let (a, b) = (bus(&prefix, "a").await, bus(&prefix, "b").await);
+    let room = RoomId::generate();
+    let mut sub_b = b.subscribe(&room).await.unwrap();
+    // As if an update of A's had been dropped on its way out.
+    lock(&a.inner.owed_resync).insert(room.clone());
+    a.publish(&room, up(Bytes::from_static(b"next")));
+    let first = timeout(Duration::from_secs(5), sub_b.recv()).await.unwrap();
+    assert!(matches!(first, Some(BusEvent::Resync)), "{first:?}");
+    assert_eq!(updates(&mut sub_b, 1).await, [Bytes::from_static(b"next")]);
+    assert!(lock(&a.inner.owed_resync).is_empty());
+    // The marker is sequenced: a replay finds it too.
+    let replayed = stream::replay(&b.inner, &room, 1, 2).await.unwrap();
+    assert!(matches!(replayed[0], BusEvent::Resync), "{replayed:?}");
 }

@@ -17,7 +17,7 @@ impl Room {
     pub(super) fn note_edits(&mut self, publish: &[Outgoing]) {
         let n = publish
             .iter()
-            .filter(|m| matches!(m, Outgoing::Update(_)))
+            .filter(|m| matches!(m, Outgoing::Update { .. }))
             .count() as u64;
         if self.history.schedule.edited(n, Instant::now()) {
             self.note_authors();

@@ -102,7 +102,10 @@ impl Core {
         };
         let published = Bytes::from(update.clone());
         self.broadcast(update, None, None, &mut effects);
-        effects.publish.push(Outgoing::Update(published));
+        effects.publish.push(Outgoing::Update {
+            update: published,
+            author: None,
+        });
         Ok(effects)
     }
 }
@@ -179,7 +182,7 @@ mod tests {
         let e = core.restore("# hi\nprint('old')\n", "rust").unwrap();
         assert_eq!(core.snapshot().code, "# hi\nprint('old')\n");
         assert_eq!(core.snapshot().language, "rust");
-        assert!(matches!(e.publish.as_slice(), [Outgoing::Update(_)]));
+        assert!(matches!(e.publish.as_slice(), [Outgoing::Update { .. }]));
         assert_eq!(e.persist.len(), 1);
         // The Yjs client converges by applying the update it is sent.
         let Some((_, Frame::Binary(frame))) = e.frames.iter().find(|(p, _)| *p == y) else {
