@@ -14,6 +14,7 @@ mod history;
 mod hostile;
 mod json_protocol;
 mod limits;
+mod redis_faults;
 mod rest;
 mod rolling;
 mod tokens;

@@ -109,15 +109,19 @@ pub(super) async fn run(
     let mut batch: Vec<(RoomId, Outgoing, usize)> = Vec::with_capacity(BATCH_MESSAGES);
     let mut flushes = Vec::new();
     loop {
+        // Owed markers go out with the next batch, or on their own after
+        // a short wait: a room that went quiet must still be repaired.
+        let owed = !lock(&inner.owed_resync).is_empty();
         let first = tokio::select! {
             _ = cancel.cancelled() => return,
             job = queue.recv() => match job {
-                Some(job) => job,
+                Some(job) => Some(job),
                 None => return,
             },
+            _ = tokio::time::sleep(inner.options.reconnect_max), if owed => None,
         };
         let mut bytes = 0;
-        let mut next = Some(first);
+        let mut next = first;
         while let Some(job) = next.take() {
             match job {
                 Job::Publish(room, message, cost) => {
@@ -138,11 +142,20 @@ pub(super) async fn run(
             match send(&inner, &items).await {
                 Ok(()) => break,
                 Err(e) => {
-                    let delay = backoff.next_delay();
-                    tracing::warn!(messages = items.len(), error = %e, ?delay, "redis does not answer; publishing again");
-                    tokio::select! {
-                        _ = cancel.cancelled() => return,
-                        _ = tokio::time::sleep(delay) => {}
+                    tracing::warn!(messages = items.len(), error = %e, "redis does not answer; publishing again once it does");
+                    // Probe with a PING before sending the batch again: a
+                    // batch written to a Redis that does not read stays
+                    // buffered with its connection, so resending it blindly
+                    // would pile up copies for as long as Redis is away.
+                    loop {
+                        let delay = backoff.next_delay();
+                        tokio::select! {
+                            _ = cancel.cancelled() => return,
+                            _ = tokio::time::sleep(delay) => {}
+                        }
+                        if inner.ping().await.is_ok() {
+                            break;
+                        }
                     }
                 }
             }

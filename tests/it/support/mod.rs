@@ -4,6 +4,7 @@
 pub mod access;
 pub mod json_client;
 pub mod nginx;
+pub mod redis_server;
 pub mod server;
 pub mod yjs_client;
 

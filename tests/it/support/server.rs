@@ -38,10 +38,15 @@ impl Backing {
 
     /// A fresh Postgres database and Redis prefix on the test services.
     pub async fn distributed() -> Self {
-        let admin = std::env::var("PAIRPROG_TEST_PG_URL")
-            .expect("PAIRPROG_TEST_PG_URL must be set (make test sets it)");
         let redis = std::env::var("PAIRPROG_TEST_REDIS_URL")
             .expect("PAIRPROG_TEST_REDIS_URL must be set (make test sets it)");
+        Self::distributed_on(redis).await
+    }
+
+    /// A fresh Postgres database, and the Redis at `redis` (a test's own).
+    pub async fn distributed_on(redis: String) -> Self {
+        let admin = std::env::var("PAIRPROG_TEST_PG_URL")
+            .expect("PAIRPROG_TEST_PG_URL must be set (make test sets it)");
         let name = format!("pairprog_it_{}", random_suffix());
         let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
             .await

@@ -176,6 +176,19 @@ impl YjsClient {
         self.send_update(update);
     }
 
+    /// Removes `len` UTF-16 units from `offset` and sends the update.
+    pub fn delete_range(&self, offset: u32, len: u32) {
+        let update = {
+            let awareness = self.awareness.lock().unwrap();
+            let doc = awareness.doc();
+            let code = doc.get_or_insert_text("code");
+            let mut txn = doc.transact_mut();
+            code.remove_range(&mut txn, offset, len);
+            txn.encode_update_v1()
+        };
+        self.send_update(update);
+    }
+
     /// Length in UTF-16 units.
     pub fn len(&self) -> u32 {
         let awareness = self.awareness.lock().unwrap();
