@@ -116,10 +116,10 @@ async fn the_stream_stays_within_its_byte_budget_and_a_late_instance_opens_the_r
     // 150 insertions of 24 KiB, each deleted again: ~3.6 MB through the
     // stream, the document stays small.
     let chunk = "x".repeat(24 * 1024);
-    for i in 0..150 {
+    for i in 0..150u32 {
         writer.insert(0, &chunk);
         writer.delete_range(0, chunk.len() as u32);
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             writer.append(&format!("m:{i}\n"));
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -186,7 +186,7 @@ async fn churn(client: YjsClient, until: Instant) -> YjsClient {
     while Instant::now() < until {
         tick.tick().await;
         i += 1;
-        if i % 55 == 0 {
+        if i.is_multiple_of(55) {
             client.append("e");
         } else {
             client.set_awareness(&format!(

@@ -65,10 +65,10 @@ pub(super) fn enqueue(
     let queued = inner.publish_queued.load(Ordering::Acquire);
     if queued + cost > limit {
         inner.publish_dropped.fetch_add(1, Ordering::Relaxed);
-        if matches!(message, Outgoing::Update { .. }) {
-            if lock(&inner.owed_resync).insert(room.clone()) {
-                tracing::warn!(%room, queued, "publish queue full: update dropped, peers will resync");
-            }
+        if matches!(message, Outgoing::Update { .. })
+            && lock(&inner.owed_resync).insert(room.clone())
+        {
+            tracing::warn!(%room, queued, "publish queue full: update dropped, peers will resync");
         }
         return;
     }

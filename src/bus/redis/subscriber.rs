@@ -70,6 +70,10 @@ impl Drop for Unsubscribe {
     }
 }
 
+/// A room's repair after a reconnect: its channel, its current sequence
+/// (when it could be read) and what to deliver, or why it must resync.
+type Repair = (String, Option<u64>, Result<Vec<BusEvent>, String>);
+
 struct Room {
     id: RoomId,
     /// Subscriptions to this room in this process (normally one).
@@ -376,39 +380,35 @@ impl Subscriber {
         }
         let current = self.current_seqs(rooms.iter().map(|(_, id, _)| id)).await;
         let inner = self.inner.clone();
-        let outcomes: Vec<(String, Option<u64>, Result<Vec<BusEvent>, String>)> =
-            futures_util::stream::iter(rooms.into_iter().enumerate())
-                .map(|(i, (channel, room_id, next))| {
-                    let known = current.as_ref().ok().map(|seqs| seqs[i]);
-                    let inner = inner.clone();
-                    async move {
-                        let outcome = match known {
-                            None => Err("cannot read the sequence".to_owned()),
-                            // Whatever was published since the restart is
-                            // in the stream; what came before is in the
-                            // store (the resync).
-                            Some(cur) if restarted => {
-                                let mut events = vec![BusEvent::Resync];
-                                if cur > 0
-                                    && let Ok(since) =
-                                        stream::replay(&inner, &room_id, 1, cur).await
-                                {
-                                    events.extend(since);
-                                }
-                                Ok(events)
+        let outcomes: Vec<Repair> = futures_util::stream::iter(rooms.into_iter().enumerate())
+            .map(|(i, (channel, room_id, next))| {
+                let known = current.as_ref().ok().map(|seqs| seqs[i]);
+                let inner = inner.clone();
+                async move {
+                    let outcome = match known {
+                        None => Err("cannot read the sequence".to_owned()),
+                        // Whatever was published since the restart is
+                        // in the stream; what came before is in the
+                        // store (the resync).
+                        Some(cur) if restarted => {
+                            let mut events = vec![BusEvent::Resync];
+                            if cur > 0
+                                && let Ok(since) = stream::replay(&inner, &room_id, 1, cur).await
+                            {
+                                events.extend(since);
                             }
-                            Some(cur) if cur + 1 < next => {
-                                Err("sequence went backwards".to_owned())
-                            }
-                            Some(cur) if cur + 1 == next => Ok(Vec::new()),
-                            Some(cur) => stream::replay(&inner, &room_id, next, cur).await,
-                        };
-                        (channel, known, outcome)
-                    }
-                })
-                .buffer_unordered(REPAIR_PARALLEL)
-                .collect()
-                .await;
+                            Ok(events)
+                        }
+                        Some(cur) if cur + 1 < next => Err("sequence went backwards".to_owned()),
+                        Some(cur) if cur + 1 == next => Ok(Vec::new()),
+                        Some(cur) => stream::replay(&inner, &room_id, next, cur).await,
+                    };
+                    (channel, known, outcome)
+                }
+            })
+            .buffer_unordered(REPAIR_PARALLEL)
+            .collect()
+            .await;
         for (channel, known, outcome) in outcomes {
             let Some(room) = self.rooms.get_mut(&channel) else {
                 continue;
