@@ -183,8 +183,13 @@ impl Collector for BusCollector {
             ),
             (
                 "bus_stream_resyncs",
-                "Rooms told by the bus to re-merge from the store (gap beyond the stream)",
+                "Rooms told by the bus to re-merge from the store (gap beyond the stream, full subscription, a peer's resync marker)",
                 stats.resyncs,
+            ),
+            (
+                "bus_publish_dropped",
+                "Messages not published: the publish queue was full or Redis refused them",
+                stats.publish_dropped,
             ),
         ] {
             let counter = ConstCounter::new(value);

@@ -81,6 +81,8 @@ pub struct BusStats {
     pub gaps_repaired: u64,
     /// Rooms told to re-merge from the store.
     pub resyncs: u64,
+    /// Messages not published (queue full, Redis refused them).
+    pub publish_dropped: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

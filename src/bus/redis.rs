@@ -303,6 +303,7 @@ impl Bus for RedisBus {
         BusStats {
             gaps_repaired: self.gaps_repaired(),
             resyncs: self.resyncs(),
+            publish_dropped: self.publish_dropped(),
         }
     }
 

@@ -138,7 +138,8 @@ pub(super) async fn run(
         let mut items: Vec<Item<'_>> = markers.iter().map(Item::Marker).collect();
         items.extend(batch.iter().map(|(room, m, _)| Item::Message(room, m)));
         let mut backoff = Backoff::new(inner.options.reconnect_max);
-        loop {
+        // (An empty pipeline would wait for a reply that never comes.)
+        while !items.is_empty() {
             match send(&inner, &items).await {
                 Ok(()) => break,
                 Err(e) => {
@@ -225,6 +226,9 @@ async fn pipeline(
     inner: &Inner,
     items: &[Item<'_>],
 ) -> Result<Vec<redis::RedisResult<Value>>, BusError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut conn = inner.conn().await?;
     let mut pipe = redis::pipe();
     pipe.ignore_errors();
@@ -298,7 +302,16 @@ pub(super) async fn heartbeat(inner: Arc<Inner>, cancel: CancellationToken) {
             _ = tick.tick() => true,
             _ = inner.presence_changed.notified() => false,
         };
-        let withdrawn: Vec<RoomId> = lock(&inner.withdrawn).drain().collect();
+        let withdrawn: Vec<RoomId> = {
+            // Lock order everywhere: presence, then withdrawn.
+            let presence = lock(&inner.presence);
+            let mut withdrawn = lock(&inner.withdrawn);
+            // A room that came back meanwhile is renewed, not withdrawn.
+            withdrawn
+                .drain()
+                .filter(|room| !presence.get(room).is_some_and(|p| p.local > 0))
+                .collect()
+        };
         let renewed: Vec<(RoomId, usize)> = if renew {
             lock(&inner.presence)
                 .iter()

@@ -674,3 +674,22 @@ async fn a_resync_marker_reaches_peers_live_and_through_the_stream() {
     let replayed = stream::replay(&b.inner, &room, 1, 2).await.unwrap();
     assert!(matches!(replayed[0], BusEvent::Resync), "{replayed:?}");
 }
+
+#[tokio::test]
+async fn shutdown_with_nothing_queued_does_not_wait_for_its_timeout() {
+    let _cuts = PUBSUB_CUTS.read().await;
+    let prefix = prefix();
+    let a = bus(&prefix, "a").await;
+    let room = RoomId::generate();
+    a.set_presence(&room, 1);
+    a.publish(&room, Outgoing::Presence { joined: true });
+    assert!(presence_becomes(&a, &room, 1, Duration::from_secs(5)).await);
+    let started = tokio::time::Instant::now();
+    a.shutdown(Duration::from_secs(10)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(bus(&prefix, "b").await.presence(&room).await.unwrap(), 0);
+}
