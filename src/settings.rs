@@ -260,7 +260,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("redis.subscription_queue", "4096"),
     ("redis.subscription_queue_bytes", "8388608"),
     ("redis.publish_queue_bytes", "67108864"),
-    ("redis.reconnect_max_ms", "200"),
+    ("redis.reconnect_max_ms", "100"),
     ("persist.flush_interval_ms", "500"),
     ("persist.compact_every", "200"),
     ("presence.ttl_secs", "30"),

@@ -357,17 +357,27 @@ fn markers_between(sent: &Sent, from: Instant, to: Instant) -> Vec<String> {
 async fn a_redis_restart_under_load_loses_nothing_and_rooms_catch_up_at_once() {
     let mut redis = TestRedis::start().await;
     let backing = Backing::distributed_on(redis.url()).await;
-    let cluster = Cluster::start_on(backing, 2).await;
-    let [s0, s1] = &cluster.servers[..] else {
-        unreachable!()
+    // The scale can be raised for a measurement, e.g. the 40 rooms
+    // over 3 instances: PAIRPROG_TEST_RESTART_ROOMS=40
+    // PAIRPROG_TEST_RESTART_INSTANCES=3.
+    let scale = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     };
-    const ROOMS: usize = 8;
-    // Per room: clients 0 and 2 on instance 0, client 1 on instance 1.
+    let instances = scale("PAIRPROG_TEST_RESTART_INSTANCES", 2).max(2);
+    let cluster = Cluster::start_on(backing, instances).await;
+    let servers = &cluster.servers;
+    let rooms = scale("PAIRPROG_TEST_RESTART_ROOMS", 8);
+    // Per room: clients 0 and 2 on one instance, client 1 on another.
     let mut clients: Vec<Arc<YjsClient>> = Vec::new();
-    for _ in 0..ROOMS {
-        let room = s0.create_room().await;
+    for r in 0..rooms {
+        let home = &servers[r % instances];
+        let away = &servers[(r + 1) % instances];
+        let room = home.create_room().await;
         let path = format!("/yjs/{room}");
-        for server in [s0, s1, s0] {
+        for server in [home, away, home] {
             clients.push(Arc::new(YjsClient::connect(&server.ws(&path)).await));
         }
     }
@@ -391,7 +401,7 @@ async fn a_redis_restart_under_load_loses_nothing_and_rooms_catch_up_at_once() {
     let stopped = Instant::now();
     tokio::time::sleep(Duration::from_millis(2500)).await;
     // While Redis is down, clients of one instance keep editing together.
-    for r in 0..ROOMS {
+    for r in 0..rooms {
         let during = markers_between(&sent[r * 3], stopped, stopped + Duration::from_secs(2));
         assert!(!during.is_empty());
         let text = clients[r * 3 + 2].text();
@@ -410,7 +420,7 @@ async fn a_redis_restart_under_load_loses_nothing_and_rooms_catch_up_at_once() {
 
     // Caught up: every client holds every marker any client of its room
     // sent before Redis answered again. Polled from the clients' texts.
-    let before_up: Vec<Vec<String>> = (0..ROOMS)
+    let before_up: Vec<Vec<String>> = (0..rooms)
         .map(|r| {
             (0..3)
                 .flat_map(|c| markers_between(&sent[r * 3 + c], start, up))
@@ -418,7 +428,7 @@ async fn a_redis_restart_under_load_loses_nothing_and_rooms_catch_up_at_once() {
         })
         .collect();
     let caught_up = loop {
-        let done = (0..ROOMS).all(|r| {
+        let done = (0..rooms).all(|r| {
             (0..3).all(|c| {
                 let text = clients[r * 3 + c].text();
                 before_up[r].iter().all(|m| text.contains(m.as_str()))
@@ -433,7 +443,7 @@ async fn a_redis_restart_under_load_loses_nothing_and_rooms_catch_up_at_once() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     println!(
-        "redis down for {down_for:?}; every room ({ROOMS} rooms × 3 clients, 2 instances) caught up {caught_up:?} after Redis answered again"
+        "redis down for {down_for:?}; every room ({rooms} rooms × 3 clients, {instances} instances) caught up {caught_up:?} after Redis answered again"
     );
     let caught_up = caught_up.expect("every room caught up within 15 s");
     assert!(
@@ -446,7 +456,7 @@ async fn a_redis_restart_under_load_loses_nothing_and_rooms_catch_up_at_once() {
     }
     // Nothing lost: every client of a room ends with the same text, which
     // holds every marker anyone sent.
-    for r in 0..ROOMS {
+    for r in 0..rooms {
         let all: BTreeSet<String> = (0..3)
             .flat_map(|c| markers_between(&sent[r * 3 + c], start, Instant::now()))
             .collect();
