@@ -309,7 +309,7 @@ pub(super) async fn heartbeat(inner: Arc<Inner>, cancel: CancellationToken) {
             // A room that came back meanwhile is renewed, not withdrawn.
             withdrawn
                 .drain()
-                .filter(|room| !presence.get(room).is_some_and(|p| p.local > 0))
+                .filter(|room| presence.get(room).is_none_or(|p| p.local == 0))
                 .collect()
         };
         let renewed: Vec<(RoomId, usize)> = if renew {
