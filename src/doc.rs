@@ -175,6 +175,42 @@ pub fn pending_len(doc: &Doc) -> usize {
     blocks + deletes
 }
 
+/// Whether yrs can encode the document's parked updates back. yrs 0.28
+/// encodes some parked states into bytes it cannot decode (fuzzing found
+/// one: a block far ahead of its client's clock, then one missing its
+/// origin), and `encode_state_as_update_v1` unwraps that decode: a room
+/// holding such a state would panic on every sync step 1 and on
+/// compaction. Runs the same merge on the parked bytes alone, only when
+/// something is parked.
+pub fn pending_is_sound(doc: &Doc) -> bool {
+    let txn = doc.transact();
+    if !txn.has_missing_updates() {
+        return true;
+    }
+    let store = txn.store();
+    let mut parts = vec![Update::new().encode_v1()];
+    if let Some(pending) = store.pending_update() {
+        parts.push(pending.update.encode_v1());
+    }
+    if let Some(ds) = store.pending_ds() {
+        // An update of no blocks (count 0) and that delete set.
+        let mut only_deletes = vec![0];
+        only_deletes.extend(ds.encode_v1());
+        parts.push(only_deletes);
+    }
+    yrs::merge_updates_v1(parts.iter().map(Vec::as_slice)).is_ok()
+}
+
+/// `doc`, or, when its parked updates cannot be encoded back (see
+/// [`pending_is_sound`]), the document without them.
+pub fn settled(doc: Doc) -> Doc {
+    if pending_is_sound(&doc) {
+        doc
+    } else {
+        without_pending(&doc)
+    }
+}
+
 /// The document without what is still pending: its integrated blocks and
 /// delete set, in a fresh document (yrs cannot drop pending updates in
 /// place).
@@ -197,7 +233,7 @@ pub fn from_updates<'a>(updates: impl IntoIterator<Item = &'a [u8]>) -> Result<D
     for update in updates {
         apply_update(&doc, update)?;
     }
-    Ok(doc)
+    Ok(settled(doc))
 }
 
 /// What compaction writes: one merged update and the text it spells.
@@ -263,6 +299,27 @@ mod tests {
         assert!(apply_update(&doc, &state).unwrap().is_none());
         assert!(apply_update(&doc, b"\xff\xff garbage").is_err());
         assert_eq!(text(&doc), "# hi\n");
+    }
+
+    #[test]
+    fn a_parked_state_yrs_cannot_encode_back_is_settled_away() {
+        // Found by the yjs_frame fuzz target: before `settled`, the stored
+        // log holding this update panicked every full encode (sync step 1
+        // answers, compaction) inside yrs.
+        let update = [1, 1, 9, 253, 255, 1, 114, 2, 97, 1, 1, 114, 2, 97, 98, 0];
+        let base = initial_state("# hi\n", "python");
+        let doc = from_updates([base.as_slice()]).unwrap();
+        let _ = apply_update(&doc, &update);
+        assert!(!pending_is_sound(&doc));
+        let doc = settled(doc);
+        assert!(pending_is_sound(&doc));
+        assert_eq!(text(&doc), "# hi\n");
+        let state = full_state(&doc);
+        // Loading and compacting the log holding it no longer panics.
+        let loaded = from_updates([base.as_slice(), &update]).unwrap();
+        assert_eq!(text(&loaded), "# hi\n");
+        let compacted = compact([base.as_slice(), &update]).unwrap();
+        assert_eq!(compacted.state, state);
     }
 
     #[test]

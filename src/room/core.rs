@@ -425,12 +425,18 @@ impl Core {
         true
     }
 
+    /// Parked updates past their byte bound, or in a state yrs cannot
+    /// encode back (which would panic every later sync step 1).
+    fn pending_too_much(&self) -> bool {
+        doc::pending_len(&self.doc) > self.limits.max_pending_bytes
+            || !doc::pending_is_sound(&self.doc)
+    }
+
     /// Updates parked for missing dependencies are bounded: past the
     /// limit they are dropped and the client is asked for what the room
     /// lacks (a sync step 1), which brings them back in order.
     fn bound_pending(&mut self, peer: PeerId, effects: &mut Effects) {
-        let pending = doc::pending_len(&self.doc);
-        if pending <= self.limits.max_pending_bytes {
+        if !self.pending_too_much() {
             return;
         }
         effects.rejected.push("pending_dropped");
@@ -480,7 +486,7 @@ impl Core {
             Ok(None) => {}
             Err(_) => effects.rejected.push("malformed_remote_update"),
         }
-        if doc::pending_len(&self.doc) > self.limits.max_pending_bytes {
+        if self.pending_too_much() {
             effects.rejected.push("pending_dropped");
             self.doc = doc::without_pending(&self.doc);
         }
