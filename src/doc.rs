@@ -17,6 +17,13 @@ pub const LANGUAGE: &str = "language";
 pub enum DocError {
     #[error("malformed update: {0}")]
     Malformed(String),
+    /// yrs refused the update after integrating part of it (it checks
+    /// some references, such as a parent that is not a shared type, only
+    /// as it goes, and cannot roll back). `effective` is what did change:
+    /// relayed and stored like any change, it keeps every copy of the
+    /// document equal.
+    #[error("update refused after it partly applied: {reason}")]
+    Partial { effective: Vec<u8>, reason: String },
 }
 
 /// A fresh, empty document using UTF-16 offsets.
@@ -75,8 +82,14 @@ pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<Option<Vec<u8>>, DocErro
         .state_vector_lower()
         .iter()
         .any(|(client, clock)| *clock > before.get(client));
-    txn.apply_update(update)
-        .map_err(|e| DocError::Malformed(e.to_string()))?;
+    if let Err(e) = txn.apply_update(update) {
+        let reason = e.to_string();
+        if txn.has_changes() {
+            let effective = txn.encode_update_v1();
+            return Err(DocError::Partial { effective, reason });
+        }
+        return Err(DocError::Malformed(reason));
+    }
     if !txn.has_changes() {
         return Ok(None);
     }

@@ -74,7 +74,13 @@ pub fn yjs_frame(data: &[u8]) {
                 assert_sendable(Message::Sync(SyncMessage::SyncStep2(answer)));
             }
             Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
-                if let Ok(Some(effective)) = doc::apply_update(&main, &update)
+                // A partly applied update is relayed for what it changed.
+                let effective = match doc::apply_update(&main, &update) {
+                    Ok(effective) => effective,
+                    Err(doc::DocError::Partial { effective, .. }) => Some(effective),
+                    Err(doc::DocError::Malformed(_)) => None,
+                };
+                if let Some(effective) = effective
                     && let Err(e) = doc::apply_update(&follower, &effective)
                 {
                     panic!("a relayed update is refused by a follower: {e}");

@@ -22,7 +22,7 @@ use super::awareness::{AwarenessLimits, AwarenessTable, Violation};
 use super::json_sync::{EditRefused, JsonShadow, ShadowLimits};
 use super::{CloseReason, Frame, JsonEdit, LiveSnapshot, PeerId, PeerKind, messages};
 use crate::bus::Outgoing;
-use crate::doc;
+use crate::doc::{self, DocError};
 use crate::domain::Language;
 use crate::settings::Settings;
 use crate::wire;
@@ -416,7 +416,16 @@ impl Core {
                 self.broadcast(effective, Some(peer), Some(user), effects);
             }
             Ok(None) => {}
-            Err(_) => {
+            Err(DocError::Partial { effective, .. }) => {
+                // What did change goes everywhere, so no copy differs.
+                effects.applied += 1;
+                let user = json_cursor.unwrap_or_else(|| (None, self.user_of(peer)));
+                self.broadcast(effective, Some(peer), Some(user), effects);
+                self.refuse(peer, CloseReason::MALFORMED, "malformed_update", effects);
+                self.bound_pending(peer, effects);
+                return false;
+            }
+            Err(DocError::Malformed(_)) => {
                 self.refuse(peer, CloseReason::MALFORMED, "malformed_update", effects);
                 return false;
             }
@@ -484,7 +493,11 @@ impl Core {
         match doc::apply_update(&self.doc, update) {
             Ok(Some(effective)) => self.broadcast(effective, None, None, effects),
             Ok(None) => {}
-            Err(_) => effects.rejected.push("malformed_remote_update"),
+            Err(DocError::Partial { effective, .. }) => {
+                effects.rejected.push("malformed_remote_update");
+                self.broadcast(effective, None, None, effects);
+            }
+            Err(DocError::Malformed(_)) => effects.rejected.push("malformed_remote_update"),
         }
         if self.pending_too_much() {
             effects.rejected.push("pending_dropped");

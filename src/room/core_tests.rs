@@ -162,6 +162,42 @@ fn a_parked_state_yrs_cannot_encode_is_dropped_before_it_can_panic() {
 }
 
 #[test]
+fn an_update_refused_half_way_is_relayed_for_what_it_changed() {
+    // Found by the yjs_frame fuzz target: yrs integrates the first items,
+    // then refuses a parent that is a string item, and cannot roll back.
+    // Before, the room kept the half (new joiners got it) while nobody
+    // else or the store did. Client 2 inserts "imp" before the first
+    // character, then a deleted item whose parent is that string. A
+    // client's copy is refused by its shape (a parent by id); one relayed
+    // by another instance is not checked for shape.
+    let half_bad = vec![
+        1, 2, 2, 0, 0x44, 1, 0, 3, b'i', b'm', b'p', 0x21, 0, 2, 1, 0, 7, 0,
+    ];
+    let base = crate::fuzzing::base_state();
+    let fresh = || Core::new(doc::from_updates([base]).unwrap(), limits());
+    let mut core = fresh();
+    let (a, _) = core.join(PeerKind::Yjs, "a".into(), 1, 0);
+    let e = core.yjs(a, update(half_bad.clone()), 0);
+    assert_eq!(closed(&e), vec![(a, 4400)]);
+    assert!(e.persist.is_empty());
+
+    let mut core = fresh();
+    let (a, _) = core.join(PeerKind::Yjs, "a".into(), 1, 0);
+    let e = core.remote_update(&half_bad);
+    assert!(e.rejected.contains(&"malformed_remote_update"));
+    assert!(doc::text(&core.doc).starts_with("imp# Welcome"));
+    assert_eq!(frames_to(&e, a), 1, "what changed is relayed");
+    let stored: Vec<&[u8]> = std::iter::once(base)
+        .chain(e.persist.iter().map(|u| &u[..]))
+        .collect();
+    assert_eq!(
+        doc::text(&doc::from_updates(stored).unwrap()),
+        doc::text(&core.doc),
+        "and stored"
+    );
+}
+
+#[test]
 fn sync_requests_are_rate_limited() {
     let mut core = core();
     let (a, _) = core.join(PeerKind::Yjs, "a".into(), 1, 0);
