@@ -153,6 +153,11 @@ impl Core {
         self.peers.len()
     }
 
+    /// The whole document, encoded (what a fresh client is sent).
+    pub fn full_state(&self) -> Vec<u8> {
+        doc::full_state(&self.doc)
+    }
+
     pub fn snapshot(&self) -> LiveSnapshot {
         LiveSnapshot {
             code: doc::text(&self.doc),
