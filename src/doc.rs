@@ -24,6 +24,10 @@ pub enum DocError {
     /// document equal.
     #[error("update refused after it partly applied: {reason}")]
     Partial { effective: Vec<u8>, reason: String },
+    /// The update skips part of a client's history (see
+    /// [`apply_in_order`]); nothing was applied.
+    #[error("update jumps ahead of a client's clock")]
+    Ahead,
 }
 
 /// A fresh, empty document using UTF-16 offsets.
@@ -72,6 +76,21 @@ fn initial_state_of(doc: Doc, code: &str, language: &str) -> Vec<u8> {
 /// only. When the update jumps ahead, its blocks are therefore merged into
 /// what is returned.
 pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<Option<Vec<u8>>, DocError> {
+    apply(doc, update, false)
+}
+
+/// [`apply_update`] for an update a connected client sent: one that jumps
+/// ahead of some client's clock is refused ([`DocError::Ahead`]) before
+/// anything applies. Its blocks behind the gap would show in this
+/// document's text but not in the state a joining client is sent (which
+/// stops at the gap) until the gap fills, and a client can leave the gap
+/// open for ever. A client's own updates never jump ahead over one socket;
+/// asked again, it sends what the room lacks in order.
+pub fn apply_in_order(doc: &Doc, update: &[u8]) -> Result<Option<Vec<u8>>, DocError> {
+    apply(doc, update, true)
+}
+
+fn apply(doc: &Doc, update: &[u8], in_order: bool) -> Result<Option<Vec<u8>>, DocError> {
     // yrs trusts the counts and clocks inside; the walk does not.
     crate::wire::inspect_update(update).map_err(|e| DocError::Malformed(e.to_string()))?;
     let raw = update;
@@ -82,6 +101,9 @@ pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<Option<Vec<u8>>, DocErro
         .state_vector_lower()
         .iter()
         .any(|(client, clock)| *clock > before.get(client));
+    if ahead && in_order {
+        return Err(DocError::Ahead);
+    }
     if let Err(e) = txn.apply_update(update) {
         let reason = e.to_string();
         if txn.has_changes() {

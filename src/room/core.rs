@@ -414,7 +414,7 @@ impl Core {
             );
             return false;
         }
-        match doc::apply_update(&self.doc, update) {
+        match doc::apply_in_order(&self.doc, update) {
             Ok(Some(effective)) => {
                 effects.applied += 1;
                 let user = json_cursor.unwrap_or_else(|| (None, self.user_of(peer)));
@@ -429,6 +429,11 @@ impl Core {
                 self.refuse(peer, CloseReason::MALFORMED, "malformed_update", effects);
                 self.bound_pending(peer, effects);
                 return false;
+            }
+            Err(DocError::Ahead) => {
+                effects.rejected.push("update_ahead");
+                self.ask_again(peer, effects);
+                return true;
             }
             Err(DocError::Malformed(_)) => {
                 self.refuse(peer, CloseReason::MALFORMED, "malformed_update", effects);
@@ -456,6 +461,12 @@ impl Core {
         effects.rejected.push("pending_dropped");
         self.doc = doc::without_pending(&self.doc);
         self.state_bytes = doc::full_state(&self.doc).len();
+        self.ask_again(peer, effects);
+    }
+
+    /// Sends a Yjs client a sync step 1: it answers with what the room
+    /// lacks, in order.
+    fn ask_again(&self, peer: PeerId, effects: &mut Effects) {
         let sv = self.doc.transact().state_vector();
         let step1 = Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1();
         if self
@@ -502,7 +513,9 @@ impl Core {
                 effects.rejected.push("malformed_remote_update");
                 self.broadcast(effective, None, None, effects);
             }
-            Err(DocError::Malformed(_)) => effects.rejected.push("malformed_remote_update"),
+            Err(DocError::Malformed(_) | DocError::Ahead) => {
+                effects.rejected.push("malformed_remote_update");
+            }
         }
         if self.pending_too_much() {
             effects.rejected.push("pending_dropped");

@@ -119,9 +119,12 @@ fn the_document_limit_counts_the_whole_state() {
 fn pending_updates_are_bounded_and_the_sender_is_asked_again() {
     let mut core = core();
     let (a, _) = core.join(PeerKind::Yjs, "a".into(), 1, 0);
-    let client = client_of(&core);
-    let _skipped = insert(&client, doc::CODE, 0, "first");
-    // Depends on `_skipped`, which the room never gets: parked as pending.
+    let other = client_of(&core);
+    let _skipped = insert(&other, doc::CODE, 0, "first");
+    let client = doc::new_doc();
+    doc::apply_update(&client, &doc::full_state(&other)).unwrap();
+    // Depends on `_skipped` (another client's), which the room never
+    // gets: parked as pending.
     let orphan = insert(&client, doc::CODE, 5, &"p".repeat(3 * KIB));
     let e = core.yjs(a, update(orphan), 0);
     assert!(e.close.is_empty());
@@ -195,6 +198,34 @@ fn an_update_refused_half_way_is_relayed_for_what_it_changed() {
         doc::text(&core.doc),
         "and stored"
     );
+}
+
+#[test]
+fn an_update_that_skips_part_of_a_clients_history_is_asked_for_again() {
+    // Found by the yjs_frame fuzz target: yrs shows blocks that jump ahead
+    // of their client's clock in the text at once, but the state a joining
+    // client is sent stops at the gap, so Yjs joiners and JSON clients
+    // saw different documents for as long as the gap stayed open.
+    let mut core = core();
+    let (a, _) = core.join(PeerKind::Yjs, "a".into(), 1, 0);
+    let client = client_of(&core);
+    let first = insert(&client, doc::CODE, 0, "first ");
+    let second = insert(&client, doc::CODE, 11, " second");
+    let e = core.yjs(a, update(second.clone()), 0);
+    assert!(e.close.is_empty());
+    assert!(e.rejected.contains(&"update_ahead"));
+    assert!(e.persist.is_empty());
+    assert_eq!(doc::text(&core.doc), "# hi\n");
+    let asks = e
+        .frames
+        .iter()
+        .filter(|(p, f)| *p == a && matches!(f, Frame::Binary(b) if b.starts_with(&[0, 0])));
+    assert_eq!(asks.count(), 1, "a sync step 1 asks the client again");
+    // In order, both apply, and a joiner's state holds them.
+    core.yjs(a, update(first), 0);
+    core.yjs(a, update(second), 0);
+    assert_eq!(doc::text(&core.doc), "first # hi\n second");
+    assert_eq!(doc::text(&client_of(&core)), doc::text(&core.doc));
 }
 
 #[test]
