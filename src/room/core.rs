@@ -414,6 +414,7 @@ impl Core {
             );
             return false;
         }
+        let parked_before = doc::pending_len(&self.doc);
         match doc::apply_in_order(&self.doc, update) {
             Ok(Some(effective)) => {
                 effects.applied += 1;
@@ -427,7 +428,7 @@ impl Core {
                 let user = json_cursor.unwrap_or_else(|| (None, self.user_of(peer)));
                 self.broadcast(effective, Some(peer), Some(user), effects);
                 self.refuse(peer, CloseReason::MALFORMED, "malformed_update", effects);
-                self.bound_pending(peer, effects);
+                self.bound_pending(peer, parked_before, effects);
                 return false;
             }
             Err(DocError::Ahead) => {
@@ -440,7 +441,7 @@ impl Core {
                 return false;
             }
         }
-        self.bound_pending(peer, effects);
+        self.bound_pending(peer, parked_before, effects);
         true
     }
 
@@ -451,11 +452,16 @@ impl Core {
             || !doc::pending_is_sound(&self.doc)
     }
 
-    /// Updates parked for missing dependencies are bounded: past the
-    /// limit they are dropped and the client is asked for what the room
-    /// lacks (a sync step 1), which brings them back in order.
-    fn bound_pending(&mut self, peer: PeerId, effects: &mut Effects) {
-        if !self.pending_too_much() {
+    /// A client's update parks nothing: what it depends on the room has
+    /// sent it, so a missing dependency means the room lacks part of what
+    /// the client holds (or the client lies). The parked part is dropped
+    /// and the client asked for what the room lacks (a sync step 1), which
+    /// brings it in order. Parked states are also bounded in bytes and
+    /// must encode back. yrs retries parked blocks only when an update of
+    /// the very client they wait for arrives, so a parked block could stay
+    /// out of the text while the state joiners are sent carries it.
+    fn bound_pending(&mut self, peer: PeerId, parked_before: usize, effects: &mut Effects) {
+        if doc::pending_len(&self.doc) <= parked_before && !self.pending_too_much() {
             return;
         }
         effects.rejected.push("pending_dropped");

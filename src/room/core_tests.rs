@@ -229,6 +229,25 @@ fn an_update_that_skips_part_of_a_clients_history_is_asked_for_again() {
 }
 
 #[test]
+fn a_clients_update_parks_nothing_however_small() {
+    let mut core = core();
+    let (a, _) = core.join(PeerKind::Yjs, "a".into(), 1, 0);
+    let other = client_of(&core);
+    let unseen = insert(&other, doc::CODE, 0, "first");
+    let client = doc::new_doc();
+    doc::apply_update(&client, &doc::full_state(&other)).unwrap();
+    let orphan = insert(&client, doc::CODE, 5, "!");
+    let e = core.yjs(a, update(orphan.clone()), 0);
+    assert!(e.rejected.contains(&"pending_dropped"));
+    assert_eq!(doc::pending_len(&core.doc), 0);
+    assert_eq!(frames_to(&e, a), 1, "asked again");
+    // Asked again, the client sends both, in order.
+    core.yjs(a, update(unseen), 0);
+    core.yjs(a, update(orphan), 0);
+    assert_eq!(doc::text(&core.doc), "first!# hi\n");
+}
+
+#[test]
 fn sync_requests_are_rate_limited() {
     let mut core = core();
     let (a, _) = core.join(PeerKind::Yjs, "a".into(), 1, 0);
