@@ -17,6 +17,17 @@ pub const LANGUAGE: &str = "language";
 pub enum DocError {
     #[error("malformed update: {0}")]
     Malformed(String),
+    /// yrs refused the update after integrating part of it (it checks
+    /// some references, such as a parent that is not a shared type, only
+    /// as it goes, and cannot roll back). `effective` is what did change:
+    /// relayed and stored like any change, it keeps every copy of the
+    /// document equal.
+    #[error("update refused after it partly applied: {reason}")]
+    Partial { effective: Vec<u8>, reason: String },
+    /// The update skips part of a client's history (see
+    /// [`apply_in_order`]); nothing was applied.
+    #[error("update jumps ahead of a client's clock")]
+    Ahead,
 }
 
 /// A fresh, empty document using UTF-16 offsets.
@@ -65,6 +76,21 @@ fn initial_state_of(doc: Doc, code: &str, language: &str) -> Vec<u8> {
 /// only. When the update jumps ahead, its blocks are therefore merged into
 /// what is returned.
 pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<Option<Vec<u8>>, DocError> {
+    apply(doc, update, false)
+}
+
+/// [`apply_update`] for an update a connected client sent: one that jumps
+/// ahead of some client's clock is refused ([`DocError::Ahead`]) before
+/// anything applies. Its blocks behind the gap would show in this
+/// document's text but not in the state a joining client is sent (which
+/// stops at the gap) until the gap fills, and a client can leave the gap
+/// open for ever. A client's own updates never jump ahead over one socket;
+/// asked again, it sends what the room lacks in order.
+pub fn apply_in_order(doc: &Doc, update: &[u8]) -> Result<Option<Vec<u8>>, DocError> {
+    apply(doc, update, true)
+}
+
+fn apply(doc: &Doc, update: &[u8], in_order: bool) -> Result<Option<Vec<u8>>, DocError> {
     // yrs trusts the counts and clocks inside; the walk does not.
     crate::wire::inspect_update(update).map_err(|e| DocError::Malformed(e.to_string()))?;
     let raw = update;
@@ -75,8 +101,17 @@ pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<Option<Vec<u8>>, DocErro
         .state_vector_lower()
         .iter()
         .any(|(client, clock)| *clock > before.get(client));
-    txn.apply_update(update)
-        .map_err(|e| DocError::Malformed(e.to_string()))?;
+    if ahead && in_order {
+        return Err(DocError::Ahead);
+    }
+    if let Err(e) = txn.apply_update(update) {
+        let reason = e.to_string();
+        if txn.has_changes() {
+            let effective = txn.encode_update_v1();
+            return Err(DocError::Partial { effective, reason });
+        }
+        return Err(DocError::Malformed(reason));
+    }
     if !txn.has_changes() {
         return Ok(None);
     }
@@ -175,6 +210,42 @@ pub fn pending_len(doc: &Doc) -> usize {
     blocks + deletes
 }
 
+/// Whether yrs can encode the document's parked updates back. yrs 0.28
+/// encodes some parked states into bytes it cannot decode (fuzzing found
+/// one: a block far ahead of its client's clock, then one missing its
+/// origin), and `encode_state_as_update_v1` unwraps that decode: a room
+/// holding such a state would panic on every sync step 1 and on
+/// compaction. Runs the same merge on the parked bytes alone, only when
+/// something is parked.
+pub fn pending_is_sound(doc: &Doc) -> bool {
+    let txn = doc.transact();
+    if !txn.has_missing_updates() {
+        return true;
+    }
+    let store = txn.store();
+    let mut parts = vec![Update::new().encode_v1()];
+    if let Some(pending) = store.pending_update() {
+        parts.push(pending.update.encode_v1());
+    }
+    if let Some(ds) = store.pending_ds() {
+        // An update of no blocks (count 0) and that delete set.
+        let mut only_deletes = vec![0];
+        only_deletes.extend(ds.encode_v1());
+        parts.push(only_deletes);
+    }
+    yrs::merge_updates_v1(parts.iter().map(Vec::as_slice)).is_ok()
+}
+
+/// `doc`, or, when its parked updates cannot be encoded back (see
+/// [`pending_is_sound`]), the document without them.
+pub fn settled(doc: Doc) -> Doc {
+    if pending_is_sound(&doc) {
+        doc
+    } else {
+        without_pending(&doc)
+    }
+}
+
 /// The document without what is still pending: its integrated blocks and
 /// delete set, in a fresh document (yrs cannot drop pending updates in
 /// place).
@@ -197,7 +268,7 @@ pub fn from_updates<'a>(updates: impl IntoIterator<Item = &'a [u8]>) -> Result<D
     for update in updates {
         apply_update(&doc, update)?;
     }
-    Ok(doc)
+    Ok(settled(doc))
 }
 
 /// What compaction writes: one merged update and the text it spells.
@@ -263,6 +334,27 @@ mod tests {
         assert!(apply_update(&doc, &state).unwrap().is_none());
         assert!(apply_update(&doc, b"\xff\xff garbage").is_err());
         assert_eq!(text(&doc), "# hi\n");
+    }
+
+    #[test]
+    fn a_parked_state_yrs_cannot_encode_back_is_settled_away() {
+        // Found by the yjs_frame fuzz target: before `settled`, the stored
+        // log holding this update panicked every full encode (sync step 1
+        // answers, compaction) inside yrs.
+        let update = [1, 1, 9, 253, 255, 1, 114, 2, 97, 1, 1, 114, 2, 97, 98, 0];
+        let base = initial_state("# hi\n", "python");
+        let doc = from_updates([base.as_slice()]).unwrap();
+        let _ = apply_update(&doc, &update);
+        assert!(!pending_is_sound(&doc));
+        let doc = settled(doc);
+        assert!(pending_is_sound(&doc));
+        assert_eq!(text(&doc), "# hi\n");
+        let state = full_state(&doc);
+        // Loading and compacting the log holding it no longer panics.
+        let loaded = from_updates([base.as_slice(), &update]).unwrap();
+        assert_eq!(text(&loaded), "# hi\n");
+        let compacted = compact([base.as_slice(), &update]).unwrap();
+        assert_eq!(compacted.state, state);
     }
 
     #[test]

@@ -153,6 +153,9 @@ pub struct Limits {
     /// Bounds of that negative cache: entries, and approximate bytes.
     pub unknown_room_cache_entries: usize,
     pub unknown_room_cache_bytes: usize,
+    /// Longest a lookup waits for the same client's lookups in flight to
+    /// settle before answering 429, in milliseconds.
+    pub unknown_room_wait_ms: u64,
     /// Room ids (edit and view) whose room is remembered, so a connection
     /// finds its room without a database read.
     pub id_cache_entries: usize,
@@ -287,6 +290,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("limits.unknown_room_cache_secs", "10"),
     ("limits.unknown_room_cache_entries", "10000"),
     ("limits.unknown_room_cache_bytes", "2097152"),
+    ("limits.unknown_room_wait_ms", "5000"),
     ("limits.id_cache_entries", "100000"),
     ("auth.leeway_secs", "0"),
     ("auth.max_token_bytes", "4096"),

@@ -75,6 +75,10 @@ pub enum WireError {
     ClockOverflow,
     #[error("a block of length 0")]
     EmptyBlock,
+    /// yrs appends a second group of the same client to the first, out of
+    /// clock order, and then panics splitting it (`find_index`).
+    #[error("client {0} has two block groups")]
+    RepeatedClient(u64),
     #[error("bytes left over after the value")]
     Trailing,
     /// The walk passed but yrs refused (a bug in the walk if it happens).

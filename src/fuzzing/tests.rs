@@ -1,4 +1,5 @@
 use super::*;
+use yrs::sync::SyncMessage;
 
 #[test]
 fn every_seed_runs_and_the_well_formed_ones_decode() {

@@ -87,7 +87,7 @@ async fn room_text(
     asked: &RoomId,
     token: &Token,
 ) -> Result<(String, String), ApiError> {
-    let lookup = state.unknown_rooms.begin(asked, client.key())?;
+    let lookup = state.unknown_rooms.begin(asked, client.key()).await?;
     let store = state.hub.store().clone();
     let admission = match state.gate.admit(store.as_ref(), asked, token).await {
         Ok(admission) => admission,

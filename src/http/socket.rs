@@ -62,7 +62,7 @@ pub(super) async fn upgrade<P: Protocol + 'static>(
         &state.settings.server.allowed_origins,
     )?;
     let asked = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let lookup = state.unknown_rooms.begin(&asked, client.key())?;
+    let lookup = state.unknown_rooms.begin(&asked, client.key()).await?;
     Ok(configure(ws, &state)
         .on_upgrade(move |mut socket| {
             let sockets = state.sockets.clone();

@@ -141,7 +141,7 @@ async fn admit(
     token: &Token,
 ) -> Result<Admitted, ApiError> {
     let asked = RoomId::parse(raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let lookup = state.unknown_rooms.begin(&asked, client.key())?;
+    let lookup = state.unknown_rooms.begin(&asked, client.key()).await?;
     let store = state.hub.store().clone();
     let admission = match state.gate.admit(store.as_ref(), &asked, token).await {
         Ok(admission) => admission,

@@ -22,7 +22,7 @@ use super::awareness::{AwarenessLimits, AwarenessTable, Violation};
 use super::json_sync::{EditRefused, JsonShadow, ShadowLimits};
 use super::{CloseReason, Frame, JsonEdit, LiveSnapshot, PeerId, PeerKind, messages};
 use crate::bus::Outgoing;
-use crate::doc;
+use crate::doc::{self, DocError};
 use crate::domain::Language;
 use crate::settings::Settings;
 use crate::wire;
@@ -151,6 +151,11 @@ impl Core {
 
     pub fn peer_count(&self) -> usize {
         self.peers.len()
+    }
+
+    /// The whole document, encoded (what a fresh client is sent).
+    pub fn full_state(&self) -> Vec<u8> {
+        doc::full_state(&self.doc)
     }
 
     pub fn snapshot(&self) -> LiveSnapshot {
@@ -409,33 +414,65 @@ impl Core {
             );
             return false;
         }
-        match doc::apply_update(&self.doc, update) {
+        let parked_before = doc::pending_len(&self.doc);
+        match doc::apply_in_order(&self.doc, update) {
             Ok(Some(effective)) => {
                 effects.applied += 1;
                 let user = json_cursor.unwrap_or_else(|| (None, self.user_of(peer)));
                 self.broadcast(effective, Some(peer), Some(user), effects);
             }
             Ok(None) => {}
-            Err(_) => {
+            Err(DocError::Partial { effective, .. }) => {
+                // What did change goes everywhere, so no copy differs.
+                effects.applied += 1;
+                let user = json_cursor.unwrap_or_else(|| (None, self.user_of(peer)));
+                self.broadcast(effective, Some(peer), Some(user), effects);
+                self.refuse(peer, CloseReason::MALFORMED, "malformed_update", effects);
+                self.bound_pending(peer, parked_before, effects);
+                return false;
+            }
+            Err(DocError::Ahead) => {
+                effects.rejected.push("update_ahead");
+                self.ask_again(peer, effects);
+                return true;
+            }
+            Err(DocError::Malformed(_)) => {
                 self.refuse(peer, CloseReason::MALFORMED, "malformed_update", effects);
                 return false;
             }
         }
-        self.bound_pending(peer, effects);
+        self.bound_pending(peer, parked_before, effects);
         true
     }
 
-    /// Updates parked for missing dependencies are bounded: past the
-    /// limit they are dropped and the client is asked for what the room
-    /// lacks (a sync step 1), which brings them back in order.
-    fn bound_pending(&mut self, peer: PeerId, effects: &mut Effects) {
-        let pending = doc::pending_len(&self.doc);
-        if pending <= self.limits.max_pending_bytes {
+    /// Parked updates past their byte bound, or in a state yrs cannot
+    /// encode back (which would panic every later sync step 1).
+    fn pending_too_much(&self) -> bool {
+        doc::pending_len(&self.doc) > self.limits.max_pending_bytes
+            || !doc::pending_is_sound(&self.doc)
+    }
+
+    /// A client's update parks nothing: what it depends on the room has
+    /// sent it, so a missing dependency means the room lacks part of what
+    /// the client holds (or the client lies). The parked part is dropped
+    /// and the client asked for what the room lacks (a sync step 1), which
+    /// brings it in order. Parked states are also bounded in bytes and
+    /// must encode back. yrs retries parked blocks only when an update of
+    /// the very client they wait for arrives, so a parked block could stay
+    /// out of the text while the state joiners are sent carries it.
+    fn bound_pending(&mut self, peer: PeerId, parked_before: usize, effects: &mut Effects) {
+        if doc::pending_len(&self.doc) <= parked_before && !self.pending_too_much() {
             return;
         }
         effects.rejected.push("pending_dropped");
         self.doc = doc::without_pending(&self.doc);
         self.state_bytes = doc::full_state(&self.doc).len();
+        self.ask_again(peer, effects);
+    }
+
+    /// Sends a Yjs client a sync step 1: it answers with what the room
+    /// lacks, in order.
+    fn ask_again(&self, peer: PeerId, effects: &mut Effects) {
         let sv = self.doc.transact().state_vector();
         let step1 = Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1();
         if self
@@ -482,9 +519,15 @@ impl Core {
                 self.broadcast(effective, None, author, effects);
             }
             Ok(None) => {}
-            Err(_) => effects.rejected.push("malformed_remote_update"),
+            Err(DocError::Partial { effective, .. }) => {
+                effects.rejected.push("malformed_remote_update");
+                self.broadcast(effective, None, None, effects);
+            }
+            Err(DocError::Malformed(_) | DocError::Ahead) => {
+                effects.rejected.push("malformed_remote_update");
+            }
         }
-        if doc::pending_len(&self.doc) > self.limits.max_pending_bytes {
+        if self.pending_too_much() {
             effects.rejected.push("pending_dropped");
             self.doc = doc::without_pending(&self.doc);
         }

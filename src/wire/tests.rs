@@ -346,3 +346,28 @@ fn client_ids_past_53_bits_are_refused() {
     ds.extend([0x01, 0x00, 0x01]);
     assert_eq!(inspect_update(&ds), Err(WireError::BadClient));
 }
+
+#[test]
+fn a_client_with_two_block_groups_is_refused() {
+    // Found by the yjs_frame fuzz target: yrs appends the second group to
+    // the first out of clock order, then panics (`unreachable!` in
+    // `find_index`) applying it to a document that knows the client.
+    let group = |clock: u8, text: u8| [0x01, 0x09, clock, 0x04, 0x01, 0x01, b'r', 0x01, text];
+    let mut twice = vec![0x02];
+    twice.extend(group(5, b'x'));
+    twice.extend(group(0, b'y'));
+    twice.push(0x00);
+    assert_eq!(inspect_update(&twice), Err(WireError::RepeatedClient(9)));
+    let doc = Doc::with_client_id(1);
+    let known = string_at(0, "abcdefgh");
+    crate::doc::apply_update(&doc, &known).unwrap();
+    assert!(crate::doc::apply_update(&doc, &twice).is_err());
+    // Two different clients are fine.
+    let mut two = vec![0x02];
+    two.extend(group(0, b'x'));
+    let mut other = group(0, b'y');
+    other[1] = 0x0a;
+    two.extend(other);
+    two.push(0x00);
+    assert!(inspect_update(&two).is_ok());
+}

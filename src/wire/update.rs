@@ -25,9 +25,13 @@ pub(super) fn walk(c: &mut Cursor<'_>) -> Result<UpdateShape, WireError> {
     // Each client: its block count, id and first clock, a byte at least each.
     let clients = c.var_u32()?;
     let clients = c.count(u64::from(clients), 3)?;
+    let mut seen = BTreeSet::new();
     for _ in 0..clients {
         let blocks = c.var_u32()?;
-        c.client()?;
+        let client = c.client()?;
+        if !seen.insert(client) {
+            return Err(WireError::RepeatedClient(client));
+        }
         let mut clock = clock(c.var_u32()?)?;
         // The smallest block (GC or skip) is an info byte and a length.
         let blocks = c.count(u64::from(blocks), 2)?;

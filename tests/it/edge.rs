@@ -215,6 +215,42 @@ async fn a_flood_of_unknown_rooms_is_refused_for_its_sender_only() {
     );
 }
 
+#[tokio::test]
+async fn a_client_opening_many_real_rooms_at_once_is_not_refused() {
+    // Joins of rooms that exist cost no unknown-room budget, even while
+    // they are in flight together: 150 at once from one address, with a
+    // budget of 5 misses a minute, all get in.
+    let server = Server::start_with(
+        &Backing::embedded(),
+        &[("PAIRPROG__LIMITS__UNKNOWN_ROOMS_PER_MINUTE", "5")],
+    )
+    .await;
+    let mut rooms = Vec::new();
+    for _ in 0..25 {
+        rooms.push(server.create_room().await);
+    }
+    let joins = (0..150).map(|n| {
+        let path = if n % 2 == 0 { "/ws/" } else { "/yjs/" };
+        let path = format!("{path}{}", rooms[n % rooms.len()]);
+        let port = server.port;
+        async move { upgrade(port, &path, "127.0.0.4", &[]).await.joined().await }
+    });
+    let joined = futures_util::future::join_all(joins).await;
+    let refused = joined.iter().filter(|ok| !**ok).count();
+    assert_eq!(
+        refused, 0,
+        "{refused} of 150 joins of real rooms were refused"
+    );
+    assert_eq!(
+        metric(
+            &server,
+            "pairprog_unknown_room_lookups_total{answer=\"limited\"}"
+        )
+        .await,
+        0.0
+    );
+}
+
 /// The test database refuses connections from now on.
 async fn cut_postgres(backing: &Backing) {
     let admin_url = std::env::var("PAIRPROG_TEST_PG_URL").unwrap();

@@ -10,7 +10,11 @@ use tokio::process::{Child, Command};
 
 use super::random_suffix;
 
-const BIN: &str = env!("CARGO_BIN_EXE_pairprog");
+/// The server under test: this build's binary, or `PAIRPROG_TEST_BIN`
+/// (e.g. the release build, to measure what users run).
+fn bin() -> String {
+    std::env::var("PAIRPROG_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_pairprog").into())
+}
 
 /// What every instance of one test shares.
 #[derive(Clone)]
@@ -131,7 +135,7 @@ impl Server {
     }
 
     async fn start_on(backing: &Backing, port: u16, extra: Vec<(String, String)>) -> Self {
-        let mut command = Command::new(BIN);
+        let mut command = Command::new(bin());
         command
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
