@@ -152,7 +152,7 @@ fn a_parked_state_yrs_cannot_encode_is_dropped_before_it_can_panic() {
 
     let mut core = self::core();
     let (a, _) = core.join(PeerKind::Yjs, "a".into(), 1, 0);
-    let e = core.remote_update(&poison);
+    let e = core.remote_update(&poison, None);
     assert!(e.rejected.contains(&"pending_dropped"));
     assert!(doc::pending_is_sound(&core.doc));
     let e = core.yjs(
@@ -186,7 +186,7 @@ fn an_update_refused_half_way_is_relayed_for_what_it_changed() {
 
     let mut core = fresh();
     let (a, _) = core.join(PeerKind::Yjs, "a".into(), 1, 0);
-    let e = core.remote_update(&half_bad);
+    let e = core.remote_update(&half_bad, None);
     assert!(e.rejected.contains(&"malformed_remote_update"));
     assert!(doc::text(&core.doc).starts_with("imp# Welcome"));
     assert_eq!(frames_to(&e, a), 1, "what changed is relayed");
