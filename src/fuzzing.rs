@@ -15,16 +15,16 @@ mod tests;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use yrs::block::ClientID;
-use yrs::sync::{Awareness, Message};
+use yrs::sync::Message;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, Text, Transact};
 
+use crate::bus::Outgoing;
 use crate::doc;
 use crate::domain::Language;
 use crate::http::{JsonIncoming, parse_json};
 use crate::room::json_sync::JsonShadow;
-use crate::room::{Access, Core, CoreLimits, Frame, PeerKind};
+use crate::room::{Access, Core, CoreLimits, Effects, Frame, PeerKind};
 use crate::wire;
 
 /// The client id that wrote the fuzzed rooms' first state; the seeds'
@@ -49,14 +49,6 @@ pub fn room_doc() -> Doc {
     let doc = doc::new_doc();
     doc::apply_update(&doc, base_state()).expect("the base state applies");
     doc
-}
-
-/// What the room answers must pass the walk its clients' frames pass.
-fn assert_sendable(message: Message) {
-    let frame = message.encode_v1();
-    if let Err(e) = wire::decode_frame(&frame, 1) {
-        panic!("the server's own {message:?} is refused: {e}");
-    }
 }
 
 /// One `/yjs` frame into a room: decoded as the edge does, then each
@@ -123,50 +115,69 @@ fn characters(text: &str) -> Vec<char> {
     chars
 }
 
-/// Awareness frames into a room: applied, queried, and the states of
-/// the connection then forgotten as when it leaves; a second instance
-/// takes what the first relays.
+/// Awareness frames into a room's own core from one connection, relayed
+/// to a second instance's core as the bus does; then the connection
+/// leaves. What either sends must pass the walk, and no state of the
+/// connection may outlive it on the other instance.
 pub fn awareness(data: &[u8]) {
     let Ok(messages) = wire::decode_frame(data, max_messages()) else {
         return;
     };
-    let mut room = Awareness::new(room_doc());
-    let mut remote = Awareness::new(room_doc());
-    let mut owned: Vec<ClientID> = Vec::new();
+    let limits = CoreLimits::from_settings(&crate::Settings::defaults());
+    let mut room = Core::new(room_doc(), limits);
+    let mut remote = Core::new(room_doc(), limits);
+    let (sender, _) = room.join_as(PeerKind::Yjs, Access::editor(), "a".into(), 1, 0);
+    let (_watcher, _) = remote.join_as(PeerKind::Yjs, Access::editor(), "b".into(), 1, 0);
+    let carry = |effects: Effects, remote: &mut Core| {
+        assert_frames_sendable(&effects);
+        for message in &effects.publish {
+            if let Outgoing::Awareness(frame) = message {
+                assert_frames_sendable(&remote.remote_awareness(frame, 0));
+            }
+        }
+    };
     for message in messages {
-        match message {
-            Message::Awareness(update) => {
-                for (client, entry) in &update.clients {
-                    owned.retain(|c| c != client);
-                    if &*entry.json != "null" {
-                        owned.push(*client);
-                    }
-                }
-                if room.apply_update(update.clone()).is_ok() {
-                    let _ = remote.apply_update(update);
-                }
-            }
-            Message::AwarenessQuery => {
-                if let Ok(update) = room.update() {
-                    assert_sendable(Message::Awareness(update));
-                }
-            }
-            _ => {}
+        let effects = room.yjs(sender, message, 0);
+        let closed = effects.close.iter().any(|(peer, _)| *peer == sender);
+        carry(effects, &mut remote);
+        if closed {
+            break;
         }
     }
-    for client in &owned {
-        room.remove_state(*client);
+    carry(room.leave(sender), &mut remote);
+    // A newcomer on the other instance is greeted with every live state.
+    let (_, greeting) = remote.join_as(PeerKind::Yjs, Access::editor(), "c".into(), 2, 0);
+    for (_, frame) in &greeting.frames {
+        let Frame::Binary(frame) = frame else {
+            continue;
+        };
+        let Ok(messages) = wire::decode_frame(frame, max_messages()) else {
+            panic!("the greeting does not decode");
+        };
+        for message in messages {
+            if let Message::Awareness(update) = message {
+                let live = update
+                    .clients
+                    .values()
+                    .filter(|e| &*e.json != "null")
+                    .count();
+                assert_eq!(
+                    live, 0,
+                    "a state outlives its connection on the other instance"
+                );
+            }
+        }
     }
-    if let Ok(update) = room.update_with_clients(owned.iter().copied()) {
-        assert_sendable(Message::Awareness(update.clone()));
-        let _ = remote.apply_update(update);
-    }
-    for client in &owned {
-        let state = remote.iter().find(|(id, _)| id == client);
-        assert!(
-            state.is_none_or(|(_, s)| s.data.is_none()),
-            "a forgotten state lingers on the other instance"
-        );
+}
+
+/// Every frame the room sends passes the walk its clients' frames pass.
+fn assert_frames_sendable(effects: &Effects) {
+    for (_, frame) in &effects.frames {
+        if let Frame::Binary(frame) = frame
+            && let Err(e) = wire::decode_frame(frame, max_messages())
+        {
+            panic!("the room sends a frame its own edge refuses: {e}");
+        }
     }
 }
 

@@ -262,6 +262,13 @@ fn awareness_frames() -> Vec<(String, Vec<u8>)> {
         ],
     );
     push("not-json", &[awareness_of(9, &[json!("just a string")])]);
+    // Found by the awareness target: a state at the top clock, whose
+    // removal the room announced one past it, which the other instances'
+    // walk refused (the state lingered there).
+    out.push((
+        "probe-top-clock-removed".into(),
+        vec![1, 9, 1, 127, 255, 255, 255, 255, 151, 0, 0],
+    ));
     out
 }
 

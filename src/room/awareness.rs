@@ -183,7 +183,7 @@ impl AwarenessTable {
                 return true;
             }
             if entry.json.is_some() {
-                removed.insert(*client, removal(entry.clock + 1));
+                removed.insert(*client, removal(next_clock(entry.clock)));
             }
             false
         });
@@ -201,7 +201,7 @@ impl AwarenessTable {
                 return true;
             }
             if entry.json.take().is_some() {
-                entry.clock += 1;
+                entry.clock = next_clock(entry.clock);
                 entry.updated_ms = now_ms;
                 removed.insert(*client, removal(entry.clock));
                 return true;
@@ -259,6 +259,14 @@ impl AwarenessTable {
             .filter(|state| state.role.as_deref() != Some(crate::domain::Role::View.as_str()))
             .filter_map(|state| state.user?.name)
     }
+}
+
+/// The clock a removal is announced with. At the walk's top clock it stays
+/// there (a removal wins at the same clock), so what the room sends always
+/// passes the walk the other instances run (found by the awareness fuzz
+/// target).
+fn next_clock(clock: u32) -> u32 {
+    clock.saturating_add(1).min(crate::wire::MAX_CLOCK)
 }
 
 fn removal(clock: u32) -> AwarenessUpdateEntry {

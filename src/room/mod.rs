@@ -38,7 +38,7 @@ use crate::store::Store;
 pub use access::Access;
 pub use close::CloseReason;
 /// For the fuzz targets (`crate::fuzzing`), which drive the core itself.
-pub(crate) use core::{Core, CoreLimits};
+pub(crate) use core::{Core, CoreLimits, Effects};
 pub use history::HistoryError;
 use outbox::Inbox;
 pub use outbox::OutboxReceiver;
