@@ -16,7 +16,6 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use yrs::sync::Message;
-use yrs::updates::encoder::Encode;
 use yrs::{Doc, Text, Transact};
 
 use crate::bus::Outgoing;
