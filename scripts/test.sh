@@ -40,8 +40,8 @@ step "front end: install, type-check, build, unit tests"
 step "Rust tests (unit, store, bus, integration against real instances)"
 counted cargo cargo test --workspace --locked --lib --bins --tests
 
-step "fuzzing (each cargo fuzz target for 30 s; skipped if cargo-fuzz cannot be installed)"
-bash scripts/fuzz.sh 30
+step "fuzzing (each cargo fuzz target, a fixed number of runs from a fixed seed; skipped if cargo-fuzz cannot be installed)"
+FUZZ_FIXED=1 bash scripts/fuzz.sh 60
 
 step "browser end-to-end tests (Chromium, two instances)"
 (cd frontend && counted e2e env PAIRPROG_BIN="$PWD/../target/debug/pairprog" npm run e2e)

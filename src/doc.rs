@@ -24,9 +24,9 @@ pub enum DocError {
     /// document equal.
     #[error("update refused after it partly applied: {reason}")]
     Partial { effective: Vec<u8>, reason: String },
-    /// The update skips part of a client's history (see
-    /// [`apply_in_order`]); nothing was applied.
-    #[error("update jumps ahead of a client's clock")]
+    /// The update skips part of a client's history, or names an item
+    /// the document lacks (see [`apply_in_order`]); nothing was applied.
+    #[error("update depends on what the document lacks")]
     Ahead,
 }
 
@@ -80,30 +80,32 @@ pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<Option<Vec<u8>>, DocErro
 }
 
 /// [`apply_update`] for an update a connected client sent: one that jumps
-/// ahead of some client's clock is refused ([`DocError::Ahead`]) before
-/// anything applies. Its blocks behind the gap would show in this
-/// document's text but not in the state a joining client is sent (which
-/// stops at the gap) until the gap fills, and a client can leave the gap
-/// open for ever. A client's own updates never jump ahead over one socket;
-/// asked again, it sends what the room lacks in order.
+/// ahead of some client's clock, or names an item (origin, parent,
+/// deletion) the document lacks and the update does not bring, is refused
+/// ([`DocError::Ahead`]) before anything applies. yrs would integrate
+/// blocks behind a gap (shown in the text, left out of the state a joiner
+/// is sent) or park part of the update, and its handling of parked parts
+/// lets copies differ. A client only names what the room sent it or what
+/// it made itself; asked again, it sends what the room lacks, in order.
 pub fn apply_in_order(doc: &Doc, update: &[u8]) -> Result<Option<Vec<u8>>, DocError> {
     apply(doc, update, true)
 }
 
 fn apply(doc: &Doc, update: &[u8], in_order: bool) -> Result<Option<Vec<u8>>, DocError> {
     // yrs trusts the counts and clocks inside; the walk does not.
-    crate::wire::inspect_update(update).map_err(|e| DocError::Malformed(e.to_string()))?;
+    let shape =
+        crate::wire::inspect_update(update).map_err(|e| DocError::Malformed(e.to_string()))?;
     let raw = update;
     let update = Update::decode_v1(raw).map_err(|e| DocError::Malformed(e.to_string()))?;
     let mut txn = doc.transact_mut();
     let before = txn.state_vector();
+    if in_order && !shape.self_contained(|client| before.get(&yrs::block::ClientID::new(client))) {
+        return Err(DocError::Ahead);
+    }
     let ahead = update
         .state_vector_lower()
         .iter()
         .any(|(client, clock)| *clock > before.get(client));
-    if ahead && in_order {
-        return Err(DocError::Ahead);
-    }
     if let Err(e) = txn.apply_update(update) {
         let reason = e.to_string();
         if txn.has_changes() {

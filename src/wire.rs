@@ -133,6 +133,37 @@ pub struct UpdateShape {
     pub blocks: usize,
     /// Ranges in the delete set.
     pub delete_ranges: usize,
+    /// What the update depends on: every (client, clock) an item names as
+    /// its origin, right origin or parent, and every deleted range's
+    /// (client, end). Bounded by the update's own size.
+    pub needs: Vec<(u64, u32)>,
+    /// The clocks each client's blocks cover: (client, first, end).
+    pub covers: Vec<(u64, u32, u32)>,
+}
+
+impl UpdateShape {
+    /// Whether everything the update depends on is in a document whose
+    /// state vector gives `known` per client, or in the update itself
+    /// where its blocks continue the document's. When not, yrs would park
+    /// part of it, or integrate blocks behind a gap.
+    pub fn self_contained(&self, known: impl Fn(u64) -> u32) -> bool {
+        let reach = |client: u64| {
+            let have = known(client);
+            self.covers
+                .iter()
+                .find(|(c, first, _)| *c == client && *first <= have)
+                .map_or(have, |(_, _, end)| have.max(*end))
+        };
+        let continues = self
+            .covers
+            .iter()
+            .all(|(client, first, _)| *first <= known(*client));
+        continues
+            && self
+                .needs
+                .iter()
+                .all(|(client, clock)| *clock <= reach(*client))
+    }
 }
 
 impl UpdateShape {

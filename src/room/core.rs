@@ -432,7 +432,7 @@ impl Core {
                 return false;
             }
             Err(DocError::Ahead) => {
-                effects.rejected.push("update_ahead");
+                effects.rejected.push("missing_dependency");
                 self.ask_again(peer, effects);
                 return true;
             }

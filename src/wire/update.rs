@@ -21,6 +21,8 @@ pub(super) fn walk(c: &mut Cursor<'_>) -> Result<UpdateShape, WireError> {
         nested: false,
         blocks: 0,
         delete_ranges: 0,
+        needs: Vec::new(),
+        covers: Vec::new(),
     };
     // Each client: its block count, id and first clock, a byte at least each.
     let clients = c.var_u32()?;
@@ -33,6 +35,7 @@ pub(super) fn walk(c: &mut Cursor<'_>) -> Result<UpdateShape, WireError> {
             return Err(WireError::RepeatedClient(client));
         }
         let mut clock = clock(c.var_u32()?)?;
+        let first = clock;
         // The smallest block (GC or skip) is an info byte and a length.
         let blocks = c.count(u64::from(blocks), 2)?;
         for _ in 0..blocks {
@@ -45,6 +48,7 @@ pub(super) fn walk(c: &mut Cursor<'_>) -> Result<UpdateShape, WireError> {
                 .filter(|end| *end <= MAX_CLOCK)
                 .ok_or(WireError::ClockOverflow)?;
         }
+        shape.covers.push((client, first, clock));
     }
     delete_set(c, &mut shape)?;
     Ok(shape)
@@ -58,9 +62,11 @@ fn clock(clock: u32) -> Result<u32, WireError> {
 }
 
 /// An item's reference to another (origin, right origin, parent).
-fn id(c: &mut Cursor<'_>) -> Result<(), WireError> {
-    c.client()?;
-    clock(c.var_u32()?)?;
+/// Recorded as a need: the item named must be there (its clock plus one).
+fn id(c: &mut Cursor<'_>, shape: &mut UpdateShape) -> Result<(), WireError> {
+    let client = c.client()?;
+    let at = clock(c.var_u32()?)?;
+    shape.needs.push((client, at.saturating_add(1)));
     Ok(())
 }
 
@@ -81,10 +87,10 @@ fn block(c: &mut Cursor<'_>, shape: &mut UpdateShape) -> Result<u32, WireError> 
         return Ok(len);
     }
     if info & HAS_ORIGIN != 0 {
-        id(c)?;
+        id(c, shape)?;
     }
     if info & HAS_RIGHT_ORIGIN != 0 {
-        id(c)?;
+        id(c, shape)?;
     }
     // Without an origin the parent is written out; with one yrs infers it.
     if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
@@ -94,7 +100,7 @@ fn block(c: &mut Cursor<'_>, shape: &mut UpdateShape) -> Result<u32, WireError> 
                 shape.roots.insert(name.to_owned());
             }
         } else {
-            id(c)?;
+            id(c, shape)?;
             shape.nested = true;
         }
         if info & HAS_PARENT_SUB != 0 {
@@ -228,16 +234,17 @@ pub(super) fn any(c: &mut Cursor<'_>, depth: usize) -> Result<(), WireError> {
 fn delete_set(c: &mut Cursor<'_>, shape: &mut UpdateShape) -> Result<(), WireError> {
     let clients = c.var_u32()?;
     for _ in 0..c.count(u64::from(clients), 2)? {
-        c.client()?;
+        let client = c.client()?;
         let ranges = c.var_u32()?;
         for _ in 0..c.count(u64::from(ranges), 2)? {
             let start = c.var_u32()?;
             let len = c.var_u32()?;
             // yrs computes `clock..clock + len` unchecked.
-            start
+            let end = start
                 .checked_add(len)
                 .filter(|end| *end <= MAX_CLOCK)
                 .ok_or(WireError::ClockOverflow)?;
+            shape.needs.push((client, end));
             shape.delete_ranges += 1;
         }
     }
