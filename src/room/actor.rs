@@ -9,7 +9,6 @@
 //! awareness sweep), so an idle room costs nothing.
 
 use std::collections::HashMap;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{Instrument, error, info_span, warn};
 
-use super::core::{Core, CoreLimits, Effects};
+use super::core::{Core, CoreLimits, Effects, Guarded};
 use super::history::{History, HistoryLimits};
 use super::outbox::{self, Inbox, Outbox};
 use super::persister::{Persister, Target};
@@ -244,26 +243,18 @@ impl Room {
             .start(&self.target, &self.id, snapshot.code, snapshot.language);
     }
 
-    /// Runs one core step; a panic inside it (yrs has been seen to panic
-    /// on hostile input) costs the connection that caused it, not the room:
-    /// the document and everything pending stay.
+    /// Runs one core step behind [`super::core::guarded`], counting and
+    /// logging a panic.
     fn guarded(
         &mut self,
         culprit: Option<PeerId>,
         step: impl FnOnce(&mut Core) -> Effects,
     ) -> Effects {
-        match catch_unwind(AssertUnwindSafe(|| step(&mut self.core))) {
-            Ok(effects) => effects,
-            Err(_) => {
+        match super::core::guarded(&mut self.core, culprit, step) {
+            Guarded::Ran(effects) => effects,
+            Guarded::Panicked(effects) => {
                 self.shared.metrics.room_panics.inc();
                 error!(room = %self.id, peer = ?culprit, "a message panicked inside the room core; closing its connection");
-                let mut effects = Effects::default();
-                if let Some(peer) = culprit {
-                    effects.close.push((peer, CloseReason::INTERNAL));
-                    if let Ok(more) = catch_unwind(AssertUnwindSafe(|| self.core.leave(peer))) {
-                        effects.merge(more);
-                    }
-                }
                 effects
             }
         }

@@ -10,6 +10,7 @@
 //! cost budget and shadow bytes.
 
 use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -745,3 +746,33 @@ pub use history::RestoreRefused;
 #[cfg(test)]
 #[path = "core_tests.rs"]
 mod tests;
+
+/// Runs one step of `core`; a panic inside it (yrs has been seen to panic
+/// on hostile input) costs the connection that caused it, not the room:
+/// the document and everything pending stay, and the culprit is closed
+/// (1011) and leaves.
+pub fn guarded(
+    core: &mut Core,
+    culprit: Option<PeerId>,
+    step: impl FnOnce(&mut Core) -> Effects,
+) -> Guarded {
+    match catch_unwind(AssertUnwindSafe(|| step(core))) {
+        Ok(effects) => Guarded::Ran(effects),
+        Err(_) => {
+            let mut effects = Effects::default();
+            if let Some(peer) = culprit {
+                effects.close.push((peer, CloseReason::INTERNAL));
+                if let Ok(more) = catch_unwind(AssertUnwindSafe(|| core.leave(peer))) {
+                    effects.merge(more);
+                }
+            }
+            Guarded::Panicked(effects)
+        }
+    }
+}
+
+/// How a [`guarded`] step ended; either way, the effects to carry out.
+pub enum Guarded {
+    Ran(Effects),
+    Panicked(Effects),
+}

@@ -370,3 +370,32 @@ fn a_language_written_through_yjs_must_be_valid() {
     core.yjs(a, update(set("rust")), 0);
     assert_eq!(core.snapshot().language, "rust");
 }
+
+#[test]
+fn a_panic_inside_a_step_costs_its_connection_not_the_room() {
+    let mut core = core();
+    let (a, _) = core.join(PeerKind::Yjs, "a".into(), 1, 0);
+    let (b, _) = core.join(PeerKind::Yjs, "b".into(), 2, 0);
+    let client = client_of(&core);
+    core.yjs(b, update(insert(&client, doc::CODE, 0, "kept ")), 0);
+    let outcome = guarded(&mut core, Some(a), |core| {
+        let _ = core.peer_count();
+        panic!("as yrs does on input nobody foresaw");
+    });
+    let Guarded::Panicked(effects) = outcome else {
+        panic!("the panic is reported");
+    };
+    assert_eq!(closed(&effects), vec![(a, 1011)]);
+    assert_eq!(
+        core.peer_count(),
+        1,
+        "the culprit left, the bystander stays"
+    );
+    assert_eq!(doc::text(&core.doc), "kept # hi\n");
+    // The room goes on.
+    let more = guarded(&mut core, Some(b), |core| {
+        core.yjs(b, update(insert(&client, doc::CODE, 5, "on ")), 0)
+    });
+    assert!(matches!(more, Guarded::Ran(_)));
+    assert_eq!(doc::text(&core.doc), "kept on # hi\n");
+}
