@@ -65,13 +65,7 @@ pub fn yjs_frame(data: &[u8]) {
     let mut stored: Vec<Vec<u8>> = vec![base_state().to_vec()];
     for message in messages {
         let effects = core.yjs(sender, message, 0);
-        for (_, frame) in &effects.frames {
-            if let Frame::Binary(frame) = frame
-                && let Err(e) = wire::decode_frame(frame, max_messages())
-            {
-                panic!("the room sends a frame its own edge refuses: {e}");
-            }
-        }
+        assert_frames_sendable(&effects);
         stored.extend(effects.persist.iter().map(|u| u.to_vec()));
         if effects.close.iter().any(|(peer, _)| *peer == sender) {
             break;

@@ -416,22 +416,11 @@ impl Core {
             return false;
         }
         let parked_before = doc::pending_len(&self.doc);
-        match doc::apply_in_order(&self.doc, update) {
-            Ok(Some(effective)) => {
-                effects.applied += 1;
-                let user = json_cursor.unwrap_or_else(|| (None, self.user_of(peer)));
-                self.broadcast(effective, Some(peer), Some(user), effects);
-            }
-            Ok(None) => {}
-            Err(DocError::Partial { effective, .. }) => {
-                // What did change goes everywhere, so no copy differs.
-                effects.applied += 1;
-                let user = json_cursor.unwrap_or_else(|| (None, self.user_of(peer)));
-                self.broadcast(effective, Some(peer), Some(user), effects);
-                self.refuse(peer, CloseReason::MALFORMED, "malformed_update", effects);
-                self.bound_pending(peer, parked_before, effects);
-                return false;
-            }
+        // A change refused half way still goes everywhere for what did
+        // change, so no copy differs; then its sender is let go of.
+        let (effective, refused) = match doc::apply_in_order(&self.doc, update) {
+            Ok(effective) => (effective, false),
+            Err(DocError::Partial { effective, .. }) => (Some(effective), true),
             Err(DocError::Ahead) => {
                 effects.rejected.push("missing_dependency");
                 self.ask_again(peer, effects);
@@ -441,9 +430,17 @@ impl Core {
                 self.refuse(peer, CloseReason::MALFORMED, "malformed_update", effects);
                 return false;
             }
+        };
+        if let Some(effective) = effective {
+            effects.applied += 1;
+            let user = json_cursor.unwrap_or_else(|| (None, self.user_of(peer)));
+            self.broadcast(effective, Some(peer), Some(user), effects);
+        }
+        if refused {
+            self.refuse(peer, CloseReason::MALFORMED, "malformed_update", effects);
         }
         self.bound_pending(peer, parked_before, effects);
-        true
+        !refused
     }
 
     /// Parked updates past their byte bound, or in a state yrs cannot
