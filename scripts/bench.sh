@@ -147,6 +147,7 @@ pairprog_instance() { # NAME: sets $url $pid
         PAIRPROG__REDIS__PREFIX=bench \
         PAIRPROG__LOG__LEVEL=warn \
         PAIRPROG__SERVER__DRAIN_SECS=0 \
+        PAIRPROG__SERVER__WORKER_THREADS=${BENCH_WORKERS:-0} \
         PAIRPROG__LIMITS__ROOMS_PER_MINUTE=1000000 \
         PAIRPROG__LIMITS__UNKNOWN_ROOMS_PER_MINUTE=${BENCH_UNKNOWN_LIMIT:-1000000} \
         PAIRPROG__LIMITS__MSGS_PER_SEC=100000 \
@@ -320,7 +321,7 @@ measure() {
     [[ " $SERVERS " != *" hocuspocus "* && " $SERVERS " != *" ywebsocket "* ]] || ensure_peers
     log "building release binaries"
     cargo build --release -q -p pairprog -p loadtest
-    server_bin="$target_dir/release/pairprog"
+    server_bin=${BENCH_PAIRPROG_BIN:-$target_dir/release/pairprog}
     loadtest_bin="$target_dir/release/loadtest"
     # Thousands of sockets on each side (children inherit the limit).
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -108,6 +108,9 @@ pub(super) async fn run(
 ) {
     let mut batch: Vec<(RoomId, Outgoing, usize)> = Vec::with_capacity(BATCH_MESSAGES);
     let mut flushes = Vec::new();
+    // Held across batches: taking one from the pool costs a round trip
+    // (deadpool checks it with UNWATCH + PING), as much as the batch.
+    let mut conn = None;
     loop {
         // Owed markers go out with the next batch, or on their own after
         // a short wait: a room that went quiet must still be repaired.
@@ -140,7 +143,7 @@ pub(super) async fn run(
         let mut backoff = Backoff::new(inner.options.reconnect_max);
         // (An empty pipeline would wait for a reply that never comes.)
         while !items.is_empty() {
-            match send(&inner, &items).await {
+            match send(&inner, &mut conn, &items).await {
                 Ok(()) => break,
                 Err(e) => {
                     tracing::warn!(messages = items.len(), error = %e, "redis does not answer; publishing again once it does");
@@ -174,8 +177,12 @@ pub(super) async fn run(
 /// again). Refused commands are settled here: a missing script is loaded
 /// and its commands sent once more, anything else is dropped (sequenced
 /// ones making the room owe a resync).
-async fn send(inner: &Inner, items: &[Item<'_>]) -> Result<(), BusError> {
-    let results = pipeline(inner, items).await?;
+async fn send(
+    inner: &Inner,
+    conn: &mut Option<deadpool_redis::Connection>,
+    items: &[Item<'_>],
+) -> Result<(), BusError> {
+    let results = pipeline(inner, conn, items).await?;
     let mut again = Vec::new();
     for (item, result) in items.iter().zip(results) {
         match result {
@@ -191,7 +198,7 @@ async fn send(inner: &Inner, items: &[Item<'_>]) -> Result<(), BusError> {
     }
     inner.load_scripts().await?;
     let retry: Vec<Item<'_>> = again.into_iter().copied().collect();
-    let results = pipeline(inner, &retry).await?;
+    let results = pipeline(inner, conn, &retry).await?;
     for (item, result) in retry.iter().zip(results) {
         match result {
             Ok(value) => answered(inner, item, &value),
@@ -221,15 +228,21 @@ fn refused(inner: &Inner, item: &Item<'_>, error: &redis::RedisError) {
     }
 }
 
-/// One pipelined round trip, every command's reply kept apart.
+/// One pipelined round trip, every command's reply kept apart, on the
+/// held connection (taken from the pool when there is none; let go of
+/// when Redis does not answer on it).
 async fn pipeline(
     inner: &Inner,
+    held: &mut Option<deadpool_redis::Connection>,
     items: &[Item<'_>],
 ) -> Result<Vec<redis::RedisResult<Value>>, BusError> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let mut conn = inner.conn().await?;
+    let mut conn = match held.take() {
+        Some(conn) => conn,
+        None => inner.conn().await?,
+    };
     let mut pipe = redis::pipe();
     pipe.ignore_errors();
     let instance = inner.instance_id.as_str();
@@ -282,9 +295,12 @@ async fn pipeline(
             .arg(author)
             .arg(if kind == KIND_RESYNC { "1" } else { "0" });
     }
-    pipe.query_async(&mut conn)
+    let results = pipe
+        .query_async(&mut conn)
         .await
-        .map_err(backend("redis publish batch"))
+        .map_err(backend("redis publish batch"))?;
+    *held = Some(conn);
+    Ok(results)
 }
 
 /// Renews this instance's presence entries before they expire, and

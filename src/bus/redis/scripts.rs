@@ -13,6 +13,11 @@
 /// The byte count lives in its own key; a stream found without one (they
 /// were evicted apart) cannot be measured and starts afresh, which a
 /// subscriber sees as trimmed and answers with a resync.
+///
+/// Cost matters: this runs once per update. The common path is five
+/// calls (INCR, INCRBY, XADD, TTL, PUBLISH); the trim runs only past the
+/// budget, and the keys' TTLs are renewed only once half of it is gone
+/// (or when a key was found missing), not on every update.
 pub(super) const PUBLISH: &str = r"
 local function size_of(f)
   local n = 64
@@ -24,60 +29,64 @@ end
 local seq = redis.call('INCR', KEYS[1])
 local id = string.format('%d-0', seq)
 local author = ARGV[6]
+local marker = ARGV[7] == '1'
 local fields = {'i', ARGV[4], 'd', ARGV[2]}
 if author ~= '' then
-  fields[#fields + 1] = 'u'
-  fields[#fields + 1] = author
+  fields[5] = 'u'
+  fields[6] = author
 end
-if ARGV[7] == '1' then
+if marker then
   fields[#fields + 1] = 'r'
   fields[#fields + 1] = '1'
 end
-if redis.call('EXISTS', KEYS[3]) == 0 then
+local size = 64 + #ARGV[2] + #author
+local total = redis.call('INCRBY', KEYS[3], size)
+local fresh = total == size
+if fresh and seq > 1 then
   redis.call('DEL', KEYS[2])
 end
 local added = redis.pcall('XADD', KEYS[2], id, unpack(fields))
 if type(added) == 'table' and added.err then
-  -- The stream outlived its sequence (evicted apart): start it afresh.
   redis.call('DEL', KEYS[2])
-  redis.call('SET', KEYS[3], 0)
+  redis.call('SET', KEYS[3], size)
+  total = size
+  fresh = true
   redis.call('XADD', KEYS[2], id, unpack(fields))
 end
-local total = redis.call('INCRBY', KEYS[3], size_of(fields))
 local max = tonumber(ARGV[3])
-while total > max do
-  local page = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 64)
-  local keep = nil
-  local last = nil
-  for _, entry in ipairs(page) do
-    if entry[1] == id or total <= max then
-      keep = entry[1]
-      break
+if total > max then
+  while total > max do
+    local page = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 64)
+    local keep = nil
+    local last = nil
+    for _, entry in ipairs(page) do
+      if entry[1] == id or total <= max then
+        keep = entry[1]
+        break
+      end
+      total = total - size_of(entry[2])
+      last = entry[1]
     end
-    total = total - size_of(entry[2])
-    last = entry[1]
+    if last == nil then break end
+    if keep == nil then
+      keep = string.format('%d-0', tonumber(string.match(last, '^(%d+)')) + 1)
+    end
+    redis.call('XTRIM', KEYS[2], 'MINID', keep)
   end
-  if last == nil then break end
-  if keep == nil then
-    keep = string.format('%d-0', tonumber(string.match(last, '^(%d+)')) + 1)
-  end
-  redis.call('XTRIM', KEYS[2], 'MINID', keep)
+  if redis.call('XLEN', KEYS[2]) <= 1 then total = size end
+  redis.call('SET', KEYS[3], total)
 end
-if redis.call('XLEN', KEYS[2]) <= 1 then total = size_of(fields) end
-redis.call('SET', KEYS[3], total)
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-redis.call('EXPIRE', KEYS[2], ARGV[5])
-redis.call('EXPIRE', KEYS[3], ARGV[5])
-local be, n = '', seq
-for _ = 1, 8 do
-  be = string.char(n % 256) .. be
-  n = math.floor(n / 256)
+local ttl = tonumber(ARGV[5])
+if fresh or redis.call('TTL', KEYS[1]) < ttl / 2 then
+  redis.call('EXPIRE', KEYS[1], ttl)
+  redis.call('EXPIRE', KEYS[2], ttl)
+  redis.call('EXPIRE', KEYS[3], ttl)
 end
 local body = ''
-if ARGV[7] ~= '1' then
+if not marker then
   body = string.char(#author) .. author .. ARGV[2]
 end
-redis.call('PUBLISH', KEYS[4], ARGV[1] .. be .. body)
+redis.call('PUBLISH', KEYS[4], ARGV[1] .. struct.pack('>I8', seq) .. body)
 return seq
 ";
 

@@ -693,3 +693,59 @@ async fn shutdown_with_nothing_queued_does_not_wait_for_its_timeout() {
     );
     assert_eq!(bus(&prefix, "b").await.presence(&room).await.unwrap(), 0);
 }
+
+async fn ttls(bus: &RedisBus, room: &RoomId) -> [i64; 3] {
+    let keys = &bus.inner.keys;
+    let mut conn = plain().await;
+    let mut out = [0; 3];
+    for (slot, key) in
+        out.iter_mut()
+            .zip([keys.seq(room), keys.stream(room), keys.stream_bytes(room)])
+    {
+        *slot = redis::cmd("TTL")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_key_of_a_room_expires_even_after_one_was_lost() {
+    let _cuts = PUBSUB_CUTS.read().await;
+    let prefix = prefix();
+    let bus = bus(&prefix, "a").await;
+    let room = RoomId::generate();
+    let half = i64::try_from(KEY_TTL_SECS / 2).unwrap();
+    lose_update(&bus, &room, b"one").await;
+    assert!(ttls(&bus, &room).await.iter().all(|t| *t > half));
+    // The TTLs are not renewed on every update, so take them away by
+    // hand: a key that lost its TTL (or was evicted and recreated) gets
+    // one back with the next update.
+    let mut conn = plain().await;
+    for key in [bus.inner.keys.seq(&room), bus.inner.keys.stream(&room)] {
+        let _: i64 = redis::cmd("PERSIST")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    let _: i64 = redis::cmd("DEL")
+        .arg(bus.inner.keys.stream_bytes(&room))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    lose_update(&bus, &room, b"two").await;
+    assert!(ttls(&bus, &room).await.iter().all(|t| *t > half));
+    // A seq whose TTL is past half its life renews all three.
+    let _: i64 = redis::cmd("EXPIRE")
+        .arg(bus.inner.keys.seq(&room))
+        .arg(half - 10)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    lose_update(&bus, &room, b"three").await;
+    assert!(ttls(&bus, &room).await.iter().all(|t| *t > half));
+    assert_eq!(seq_of(&prefix, &room).await, 3);
+}
