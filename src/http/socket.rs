@@ -8,7 +8,8 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
-use futures_util::SinkExt;
+use futures_util::future::Either;
+use futures_util::{FutureExt, SinkExt};
 
 use super::AppState;
 use super::access::{Admission, Refusal, Token};
@@ -27,8 +28,10 @@ const WRITE_BATCH: usize = 64;
 
 /// Per-connection read buffer; it grows for a larger frame. tungstenite's
 /// 128 KiB default is zero-filled on every read and held by every idle
-/// connection.
-const READ_BUFFER: usize = 4 * 1024;
+/// connection. It is also the most one read takes (a larger frame is
+/// read in pieces this size): 2 KiB is one read for a keystroke's frame
+/// and little for an idle connection to hold.
+const READ_BUFFER: usize = 2 * 1024;
 
 /// The transport limits every WebSocket route shares. The transport cap is
 /// twice the frame limit, so a frame over the limit still arrives whole and
@@ -64,30 +67,64 @@ pub(super) async fn upgrade<P: Protocol + 'static>(
     let asked = RoomId::parse(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let lookup = state.unknown_rooms.begin(&asked, client.key()).await?;
     Ok(configure(ws, &state)
-        .on_upgrade(move |mut socket| {
+        .on_upgrade(move |socket| {
             let sockets = state.sockets.clone();
-            sockets.track_future(async move {
-                let store = state.hub.store().clone();
-                match state.gate.admit(store.as_ref(), &asked, &token).await {
-                    Ok(admission) => {
-                        let protocol = P::new(&state);
-                        serve(socket, state, admission, protocol, lookup).await;
-                    }
-                    Err(refusal) => {
-                        let reason = refusal.close_reason();
-                        match refusal {
-                            Refusal::NotFound => drop(lookup.missing()),
-                            Refusal::Unauthorized(_) | Refusal::Forbidden(_) => {
-                                state.metrics.reject("unauthorized");
-                            }
-                            Refusal::Store(_) => {}
-                        }
-                        let _ = socket.send(close_message(reason)).await;
-                    }
-                }
-            })
+            sockets.track_future(connection::<P>(socket, state, asked, token, lookup))
         })
         .into_response())
+}
+
+/// One upgraded socket: admitted (or told why not), then served.
+///
+/// This future is what every open connection's task holds for as long as
+/// the socket lives. Admission runs boxed, and `then` keeps only one of
+/// the two stages at a time, so an open connection holds `serve`'s state
+/// alone: about 1.8 KiB instead of the 4.3 KiB one `async` block took
+/// (the compiler keeps the admission's slots beside `serve`'s).
+fn connection<P: Protocol>(
+    socket: WebSocket,
+    state: AppState,
+    asked: RoomId,
+    token: Token,
+    lookup: Lookup,
+) -> impl Future<Output = ()> + Send {
+    let admitting = Box::pin(async move {
+        let admitted = admit(socket, &state, &asked, &token, lookup).await;
+        admitted.map(|(socket, admission, lookup)| (socket, state, admission, lookup))
+    });
+    admitting.then(|admitted| match admitted {
+        Some((socket, state, admission, lookup)) => {
+            let protocol = P::new(&state);
+            Either::Left(serve(socket, state, admission, protocol, lookup))
+        }
+        None => Either::Right(std::future::ready(())),
+    })
+}
+
+/// Checks the room and the token; a refused socket is sent its close code.
+async fn admit(
+    mut socket: WebSocket,
+    state: &AppState,
+    asked: &RoomId,
+    token: &Token,
+    lookup: Lookup,
+) -> Option<(WebSocket, Admission, Lookup)> {
+    let store = state.hub.store().clone();
+    match state.gate.admit(store.as_ref(), asked, token).await {
+        Ok(admission) => Some((socket, admission, lookup)),
+        Err(refusal) => {
+            let reason = refusal.close_reason();
+            match refusal {
+                Refusal::NotFound => drop(lookup.missing()),
+                Refusal::Unauthorized(_) | Refusal::Forbidden(_) => {
+                    state.metrics.reject("unauthorized");
+                }
+                Refusal::Store(_) => {}
+            }
+            let _ = socket.send(close_message(reason)).await;
+            None
+        }
+    }
 }
 
 /// When a token valid until `expires_at` (Unix seconds) runs out; `None`
@@ -351,10 +388,13 @@ async fn join(
     kind: PeerKind,
     lookup: Lookup,
 ) -> Result<Connection, JoinError> {
-    let joined = state
-        .hub
-        .join(&admission.room, kind, admission.access.clone())
-        .await;
+    // Boxed for the reason `connection` boxes admission.
+    let joined = Box::pin(
+        state
+            .hub
+            .join(&admission.room, kind, admission.access.clone()),
+    )
+    .await;
     if let Err(JoinError::NotFound) = joined {
         lookup.missing();
     }

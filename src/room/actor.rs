@@ -342,7 +342,7 @@ impl Room {
             }
             Command::JsonCode { peer, edit, cost } => {
                 self.inbox.release(cost);
-                let effects = self.guarded(Some(peer), |core| core.json_code(peer, edit));
+                let effects = self.guarded(Some(peer), |core| core.json_code(peer, *edit));
                 self.carry_out(effects);
             }
             Command::JsonCursor {
@@ -366,7 +366,7 @@ impl Room {
                 let _ = reply.send(self.core.snapshot());
             }
             Command::Checkpoint { name, reply } => self.checkpoint(name, reply),
-            Command::Restore { target, reply } => self.restore(target, reply),
+            Command::Restore { target, reply } => self.restore(*target, reply),
             Command::Shutdown { .. } => {}
         }
     }

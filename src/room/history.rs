@@ -259,7 +259,7 @@ impl Hub {
     /// checkpoint of what was there, so the restore can be undone).
     pub async fn restore(&self, id: &RoomId, target: Version) -> Result<VersionInfo, HistoryError> {
         self.ask(id, |reply| Command::Restore {
-            target: target.clone(),
+            target: Box::new(target.clone()),
             reply,
         })
         .await

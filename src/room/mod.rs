@@ -74,6 +74,8 @@ pub enum JoinError {
     Retry,
 }
 
+/// A room's queue allocates its slots in blocks of 32 commands: the rare
+/// large variants are boxed so every open room's block stays small.
 pub(crate) enum Command {
     Join {
         kind: PeerKind,
@@ -91,7 +93,7 @@ pub(crate) enum Command {
     },
     JsonCode {
         peer: PeerId,
-        edit: JsonEdit,
+        edit: Box<JsonEdit>,
         cost: usize,
     },
     JsonCursor {
@@ -113,7 +115,7 @@ pub(crate) enum Command {
     },
     /// Edit the document into an earlier version's text, and record that.
     Restore {
-        target: crate::store::Version,
+        target: Box<crate::store::Version>,
         reply: history::Reply,
     },
     Shutdown {
@@ -227,7 +229,7 @@ impl Connection {
         let peer = self.peer;
         self.send(edit.code.len(), |cost| Command::JsonCode {
             peer,
-            edit,
+            edit: Box::new(edit),
             cost,
         })
     }
@@ -388,5 +390,14 @@ impl Hub {
             self.shared.clone(),
         );
         handle
+    }
+}
+#[cfg(test)]
+mod size_tests {
+    /// Each open room holds a block of 32 commands (and each instance
+    /// holding the room one): a variant that grows this grows every room.
+    #[test]
+    fn a_command_stays_small() {
+        assert!(std::mem::size_of::<super::Command>() <= 80);
     }
 }

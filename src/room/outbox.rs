@@ -7,15 +7,21 @@
 //! Each frame is charged its length plus a fixed overhead, so a flood of
 //! empty frames is bounded too.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::future::poll_fn;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Poll;
 
-use tokio::sync::mpsc;
+use futures_util::task::AtomicWaker;
 
 use super::Frame;
 
 /// What one queued item costs beyond its bytes (allocation, channel slot).
 pub const ITEM_OVERHEAD: usize = 64;
+
+/// Capacity an emptied queue keeps; a burst's larger buffer is given back.
+const KEPT_SLOTS: usize = 8;
 
 fn cost(frame: &Frame) -> usize {
     let len = match frame {
@@ -24,17 +30,38 @@ fn cost(frame: &Frame) -> usize {
     len + ITEM_OVERHEAD
 }
 
+/// One socket's queue. A plain deque rather than a channel: every idle
+/// connection holds one, and a tokio channel allocates a 32-slot block up
+/// front (about 1.3 KiB), where an empty deque holds nothing.
+struct Queue {
+    frames: VecDeque<Frame>,
+    bytes: usize,
+    /// The room let go of the socket: the receiver ends once it is empty.
+    room_gone: bool,
+    /// The socket is gone: frames are dropped as they come.
+    socket_gone: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    waker: AtomicWaker,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// The room's end of one socket's queue.
 pub struct Outbox {
-    tx: mpsc::UnboundedSender<Frame>,
-    queued: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
     max_bytes: usize,
 }
 
 /// The socket's end: frames to write.
 pub struct OutboxReceiver {
-    rx: mpsc::UnboundedReceiver<Frame>,
-    queued: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
 }
 
 /// The queue holds more bytes than allowed: the client is too slow.
@@ -42,15 +69,21 @@ pub struct OutboxReceiver {
 pub struct Full;
 
 pub fn outbox(max_bytes: usize) -> (Outbox, OutboxReceiver) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let queued = Arc::new(AtomicUsize::new(0));
+    let shared = Arc::new(Shared {
+        queue: Mutex::new(Queue {
+            frames: VecDeque::new(),
+            bytes: 0,
+            room_gone: false,
+            socket_gone: false,
+        }),
+        waker: AtomicWaker::new(),
+    });
     (
         Outbox {
-            tx,
-            queued: queued.clone(),
+            shared: shared.clone(),
             max_bytes,
         },
-        OutboxReceiver { rx, queued },
+        OutboxReceiver { shared },
     )
 }
 
@@ -60,35 +93,73 @@ impl Outbox {
     /// its byte budget (nothing is queued then).
     pub fn push(&self, frame: Frame) -> Result<(), Full> {
         let cost = cost(&frame);
-        let before = self.queued.fetch_add(cost, Ordering::AcqRel);
-        if before + cost > self.max_bytes {
-            self.queued.fetch_sub(cost, Ordering::AcqRel);
-            return Err(Full);
+        {
+            let mut queue = self.shared.lock();
+            if queue.socket_gone {
+                return Ok(());
+            }
+            if queue.bytes + cost > self.max_bytes {
+                return Err(Full);
+            }
+            queue.bytes += cost;
+            queue.frames.push_back(frame);
         }
-        if let Err(mpsc::error::SendError(frame)) = self.tx.send(frame) {
-            self.queued.fetch_sub(self::cost(&frame), Ordering::AcqRel);
-        }
+        self.shared.waker.wake();
         Ok(())
     }
 
     #[cfg(test)]
     fn queued_bytes(&self) -> usize {
-        self.queued.load(Ordering::Acquire)
+        self.shared.lock().bytes
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        self.shared.lock().room_gone = true;
+        self.shared.waker.wake();
     }
 }
 
 impl OutboxReceiver {
-    /// The next frame; `None` once the room let go of this socket.
+    /// The next frame; `None` once the room let go of this socket (and
+    /// everything it queued before is taken). Cancel-safe.
     pub async fn recv(&mut self) -> Option<Frame> {
-        let frame = self.rx.recv().await?;
-        self.queued.fetch_sub(cost(&frame), Ordering::AcqRel);
-        Some(frame)
+        poll_fn(|cx| {
+            let mut queue = self.shared.lock();
+            if let Some(frame) = take(&mut queue) {
+                return Poll::Ready(Some(frame));
+            }
+            if queue.room_gone {
+                return Poll::Ready(None);
+            }
+            // Registered under the lock: a push after it wakes us.
+            self.shared.waker.register(cx.waker());
+            Poll::Pending
+        })
+        .await
     }
 
     pub fn try_recv(&mut self) -> Option<Frame> {
-        let frame = self.rx.try_recv().ok()?;
-        self.queued.fetch_sub(cost(&frame), Ordering::AcqRel);
-        Some(frame)
+        take(&mut self.shared.lock())
+    }
+}
+
+fn take(queue: &mut Queue) -> Option<Frame> {
+    let frame = queue.frames.pop_front()?;
+    queue.bytes -= cost(&frame);
+    if queue.frames.is_empty() && queue.frames.capacity() > KEPT_SLOTS {
+        queue.frames.shrink_to(KEPT_SLOTS);
+    }
+    Some(frame)
+}
+
+impl Drop for OutboxReceiver {
+    fn drop(&mut self) {
+        let mut queue = self.shared.lock();
+        queue.socket_gone = true;
+        queue.bytes = 0;
+        queue.frames = VecDeque::new();
     }
 }
 
@@ -149,6 +220,24 @@ mod tests {
         assert_eq!(outbox.push(frame(0)), Err(Full));
         while rx.try_recv().is_some() {}
         assert_eq!(outbox.queued_bytes(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_socket_gets_what_was_queued_then_learns_the_room_let_go() {
+        let (outbox, mut rx) = outbox(10_000);
+        outbox.push(frame(10)).unwrap();
+        outbox.push(frame(20)).unwrap();
+        let waiting = tokio::spawn(async move {
+            let mut lens = Vec::new();
+            while let Some(Frame::Binary(b)) = rx.recv().await {
+                lens.push(b.len());
+            }
+            lens
+        });
+        tokio::task::yield_now().await;
+        outbox.push(frame(30)).unwrap();
+        drop(outbox);
+        assert_eq!(waiting.await.unwrap(), vec![10, 20, 30]);
     }
 
     #[test]
