@@ -20,6 +20,8 @@
 #   BENCH_DURATION=5s BENCH_ROUNDS=1 ...   shorter steady scenarios, fewer rounds
 #   BENCH_KEEP_LOGS=1 ...                  keep the servers' and runs' logs (path printed)
 #   BENCH_NICE=0 ...                       do not run ahead of other work (default nice -5)
+#   BENCH_WORKERS=1 ...                    pairprog's server.worker_threads (default 0: one per core)
+#   BENCH_PAIRPROG_BIN=/tmp/old ...        measure another pairprog binary (A/B against a build)
 #   BENCH_OUT=/tmp/b.md scripts/bench.sh   write the report elsewhere (README untouched)
 #   BENCH_RENDER_ONLY=1 scripts/bench.sh   re-render from the last run's results
 #                                          (kept in $target/bench/)

@@ -39,7 +39,7 @@ if marker then
   fields[#fields + 1] = 'r'
   fields[#fields + 1] = '1'
 end
-local size = 64 + #ARGV[2] + #author
+local size = size_of(fields)
 local total = redis.call('INCRBY', KEYS[3], size)
 local fresh = total == size
 if fresh and seq > 1 then
