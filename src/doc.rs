@@ -264,6 +264,12 @@ pub fn full_state(doc: &Doc) -> Vec<u8> {
         .encode_state_as_update_v1(&StateVector::default())
 }
 
+/// One update that does what `updates` do applied in order: a room
+/// writes what a flush carries as one log row, not a row per keystroke.
+pub fn merge<'a>(updates: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<u8>, DocError> {
+    yrs::merge_updates_v1(updates).map_err(|e| DocError::Malformed(e.to_string()))
+}
+
 /// Builds a document from stored updates (snapshot first, then the log).
 pub fn from_updates<'a>(updates: impl IntoIterator<Item = &'a [u8]>) -> Result<Doc, DocError> {
     let doc = new_doc();
