@@ -2,8 +2,7 @@
 //!
 //! The room logic sees only the [`Bus`] trait. The in-process bus of the
 //! single-node default has nobody to tell; the Redis bus relays through one
-//! inbox channel per instance (a room's messages go to the instances that
-//! hold it, never back to the sender), with a per-room sequence and stream so a subscriber
+//! channel per room, with a per-room sequence and stream so a subscriber
 //! notices and repairs what pub/sub dropped. Either way a subscription
 //! yields a complete stream of [`BusEvent`]s, or says `Resync` when the
 //! room must merge its state from the store again.

@@ -1,13 +1,11 @@
-//! The Redis bus: one inbox channel per instance, the rooms' messages sent
-//! by the scripts to the inboxes of the instances holding the room (never
-//! back to the sender), with a per-room sequence and a byte-bounded stream
-//! so a subscriber notices and repairs what pub/sub dropped.
+//! The Redis bus: one pub/sub channel per room, with a per-room sequence
+//! and a byte-bounded stream so a subscriber notices and repairs what
+//! pub/sub dropped.
 //!
-//! Keys, all under `{prefix}:`: inbox channel `inst:{instance}`, members
-//! hash `members:{id}` (the instances holding the room), sequence
-//! `seq:{id}`, stream `stream:{id}` with its byte count `sbytes:{id}`,
-//! presence hash `presence:{id}`. The message format is in
-//! `redis/wire.rs`, the Lua scripts in `redis/scripts.rs`.
+//! Keys, all under `{prefix}:`: channel `room:{id}`, sequence `seq:{id}`,
+//! stream `stream:{id}` with its byte count `sbytes:{id}`, presence hash
+//! `presence:{id}`. The message format is in `redis/wire.rs`, the Lua
+//! scripts in `redis/scripts.rs`.
 //!
 //! Three background tasks, owned by a [`TaskTracker`] and stopped by a
 //! [`CancellationToken`] (cancelled on drop or by [`RedisBus::shutdown`]):
@@ -15,10 +13,9 @@
 //!   a room whose messages Redis refuses, or the full queue cannot take,
 //!   loses them and owes its peers a resync marker, without holding up
 //!   any other room;
-//! - the subscriber owns the one pub/sub connection (subscribed to this
-//!   instance's inbox), keeps the instance in the members of its rooms,
-//!   routes messages to the rooms' bounded queues, repairs sequence gaps
-//!   from the stream and reconnects at once (`redis/subscriber.rs`);
+//! - the subscriber owns the one pub/sub connection, routes messages to
+//!   the rooms' bounded queues, repairs sequence gaps from the stream and
+//!   reconnects at once (`redis/subscriber.rs`);
 //! - the heartbeat renews this instance's presence entries and withdraws
 //!   the ones of rooms it let go of.
 //!
@@ -118,8 +115,6 @@ pub(crate) struct Inner {
     instance_id: String,
     options: RedisOptions,
     publish_script: redis::Script,
-    relay_script: redis::Script,
-    member_script: redis::Script,
     presence_script: redis::Script,
     presence: Mutex<HashMap<RoomId, RoomPresence>>,
     /// Rooms whose entry must be withdrawn from Redis (count went to 0).
@@ -158,12 +153,12 @@ impl RedisBus {
             .map_err(backend("building the redis pool"))?;
         let inner = Arc::new(Inner {
             pool,
-            keys: Keys::new(&options.prefix),
+            keys: Keys {
+                prefix: options.prefix.clone(),
+            },
             instance_id,
             options,
             publish_script: redis::Script::new(scripts::PUBLISH),
-            relay_script: redis::Script::new(scripts::RELAY),
-            member_script: redis::Script::new(scripts::MEMBER),
             presence_script: redis::Script::new(scripts::PRESENCE),
             presence: Mutex::new(HashMap::new()),
             withdrawn: Mutex::new(HashSet::new()),
@@ -334,12 +329,7 @@ impl Inner {
     /// The publisher and the heartbeat call the scripts by their hash.
     async fn load_scripts(&self) -> Result<(), BusError> {
         let mut conn = self.conn().await?;
-        for script in [
-            &self.publish_script,
-            &self.relay_script,
-            &self.member_script,
-            &self.presence_script,
-        ] {
+        for script in [&self.publish_script, &self.presence_script] {
             script
                 .prepare_invoke()
                 .load_async(&mut conn)
@@ -406,12 +396,11 @@ impl Inner {
         };
         self.presence_script
             .key(self.keys.presence(room))
-            .key(self.keys.members(room))
+            .key(self.keys.channel(room))
             .arg(instance)
             .arg(count)
             .arg(self.presence_ttl_ms())
             .arg("")
-            .arg(self.keys.inbox_prefix())
             .invoke_async::<usize>(&mut conn)
             .await
             .map_err(backend("redis presence"))
@@ -420,25 +409,11 @@ impl Inner {
 
 struct Keys {
     prefix: String,
-    /// `{prefix}:inst:`, which an instance's id completes into its inbox.
-    inbox_prefix: String,
 }
 
 impl Keys {
-    fn new(prefix: &str) -> Self {
-        Self {
-            prefix: prefix.to_owned(),
-            inbox_prefix: format!("{prefix}:inst:"),
-        }
-    }
-    fn inbox_prefix(&self) -> &str {
-        &self.inbox_prefix
-    }
-    fn inbox(&self, instance: &str) -> String {
-        format!("{}{instance}", self.inbox_prefix)
-    }
-    fn members(&self, room: &RoomId) -> String {
-        format!("{}:members:{room}", self.prefix)
+    fn channel(&self, room: &RoomId) -> String {
+        format!("{}:room:{room}", self.prefix)
     }
     fn seq(&self, room: &RoomId) -> String {
         format!("{}:seq:{room}", self.prefix)

@@ -246,10 +246,9 @@ async fn pipeline(
     let mut pipe = redis::pipe();
     pipe.ignore_errors();
     let instance = inner.instance_id.as_str();
-    let inbox = inner.keys.inbox_prefix();
     for item in items {
         let room = item.room();
-        let members = inner.keys.members(room);
+        let channel = inner.keys.channel(room);
         let (kind, update, author): (u8, &[u8], &[u8]) = match item {
             Item::Marker(_) => (KIND_RESYNC, &[], &[]),
             Item::Message(_, Outgoing::Update { update, author }) => {
@@ -261,26 +260,23 @@ async fn pipeline(
                     .arg(inner.presence_script.get_hash())
                     .arg(2)
                     .arg(inner.keys.presence(room))
-                    .arg(members)
+                    .arg(&channel)
                     .arg(instance)
                     .arg(inner.local_count(room))
                     .arg(inner.presence_ttl_ms())
-                    .arg(header(kind, instance, room.as_str()))
-                    .arg(inbox);
+                    .arg(header(kind, instance));
                 continue;
             }
-            Item::Message(_, Outgoing::Awareness(b) | Outgoing::Cursor(b)) => {
-                let kind = match item {
-                    Item::Message(_, Outgoing::Awareness(_)) => KIND_AWARENESS,
-                    _ => KIND_CURSOR,
-                };
-                pipe.cmd("EVALSHA")
-                    .arg(inner.relay_script.get_hash())
-                    .arg(1)
-                    .arg(members)
-                    .arg(inbox)
-                    .arg(instance)
-                    .arg(encode(kind, instance, room.as_str(), 0, b));
+            Item::Message(_, Outgoing::Awareness(b)) => {
+                pipe.cmd("PUBLISH")
+                    .arg(channel)
+                    .arg(encode(KIND_AWARENESS, instance, 0, b));
+                continue;
+            }
+            Item::Message(_, Outgoing::Cursor(b)) => {
+                pipe.cmd("PUBLISH")
+                    .arg(channel)
+                    .arg(encode(KIND_CURSOR, instance, 0, b));
                 continue;
             }
         };
@@ -290,15 +286,14 @@ async fn pipeline(
             .arg(inner.keys.seq(room))
             .arg(inner.keys.stream(room))
             .arg(inner.keys.stream_bytes(room))
-            .arg(members)
-            .arg(header(kind, instance, room.as_str()))
+            .arg(&channel)
+            .arg(header(kind, instance))
             .arg(update)
             .arg(inner.options.stream_max_bytes)
             .arg(instance)
             .arg(KEY_TTL_SECS)
             .arg(author)
-            .arg(if kind == KIND_RESYNC { "1" } else { "0" })
-            .arg(inbox);
+            .arg(if kind == KIND_RESYNC { "1" } else { "0" });
     }
     let results = pipe
         .query_async(&mut conn)
@@ -385,12 +380,11 @@ async fn presence_batch(
             .arg(inner.presence_script.get_hash())
             .arg(2)
             .arg(inner.keys.presence(room))
-            .arg(inner.keys.members(room))
+            .arg(inner.keys.channel(room))
             .arg(&inner.instance_id)
             .arg(*count)
             .arg(inner.presence_ttl_ms())
-            .arg("")
-            .arg(inner.keys.inbox_prefix());
+            .arg("");
     }
     let results: Vec<redis::RedisResult<usize>> = pipe
         .query_async(&mut conn)

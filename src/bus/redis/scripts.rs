@@ -1,48 +1,24 @@
 //! The Lua scripts: each runs atomically in Redis, so a sequence number,
-//! its stream entry and its channel messages can never disagree.
-//!
-//! A room's messages go to the inbox channel of every instance in the
-//! room's members hash but the sender's (Redis pub/sub has no "not to
-//! me": one channel per room made every message travel back to its
-//! sender too, a write by Redis and a read by the sender for nothing).
-//! Members are `instance -> expiry (ms, Redis clock)`; an instance that
-//! died stays until it expires, and a message to its inbox reaches
-//! nobody, at no cost beyond the `PUBLISH`.
-
-/// Lua: `fanout(members key, inbox prefix, sender, message)`.
-macro_rules! fanout {
-    () => {
-        r"
-local function fanout(members, inbox, sender, message)
-  for _, id in ipairs(redis.call('HKEYS', members)) do
-    if id ~= sender then redis.call('PUBLISH', inbox .. id, message) end
-  end
-end
-"
-    };
-}
+//! its stream entry and its channel message can never disagree.
 
 /// Increments the room's sequence, appends the entry to the stream, trims
 /// the stream to its byte budget (oldest first, never the new entry) and
-/// sends the message with that sequence to the room's other members.
+/// publishes the message with that sequence.
 ///
-/// KEYS: seq, stream, stream byte count, members. ARGV: header (kind,
-/// instance, room), update ('' for a resync marker), stream byte budget,
+/// KEYS: seq, stream, stream byte count, channel. ARGV: header (kind +
+/// instance), update ('' for a resync marker), stream byte budget,
 /// instance id, key ttl (s), author ('' for none), '1' for a resync
-/// marker, inbox channel prefix. Each entry counts its update and author
-/// plus 64 bytes.
+/// marker. Each entry counts its update and author plus 64 bytes.
 ///
 /// The byte count lives in its own key; a stream found without one (they
 /// were evicted apart) cannot be measured and starts afresh, which a
 /// subscriber sees as trimmed and answers with a resync.
 ///
-/// Cost matters: this runs once per update. The common path is INCR,
-/// INCRBY, XADD, TTL, HKEYS and a PUBLISH per other member; the trim runs only past the
+/// Cost matters: this runs once per update. The common path is five
+/// calls (INCR, INCRBY, XADD, TTL, PUBLISH); the trim runs only past the
 /// budget, and the keys' TTLs are renewed only once half of it is gone
 /// (or when a key was found missing), not on every update.
-pub(super) const PUBLISH: &str = concat!(
-    fanout!(),
-    r"
+pub(super) const PUBLISH: &str = r"
 local function size_of(f)
   local n = 64
   for i = 1, #f, 2 do
@@ -110,57 +86,17 @@ local body = ''
 if not marker then
   body = string.char(#author) .. author .. ARGV[2]
 end
-fanout(KEYS[4], ARGV[8], ARGV[4], ARGV[1] .. struct.pack('>I8', seq) .. body)
+redis.call('PUBLISH', KEYS[4], ARGV[1] .. struct.pack('>I8', seq) .. body)
 return seq
-"
-);
-
-/// Sends an unsequenced message (awareness, cursor) to the room's other
-/// members. KEYS: members. ARGV: inbox channel prefix, sender, message.
-pub(super) const RELAY: &str = concat!(
-    fanout!(),
-    r"
-fanout(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
-return 0
-"
-);
-
-/// Adds (ARGV[3] '1') or renews this instance in the room's members, and
-/// drops members past their expiry; or removes it (ARGV[3] '0'). Returns
-/// `{added, seq}`: whether the entry was new (it had expired, or Redis
-/// lost it: what was published meanwhile never reached this instance)
-/// and the room's sequence, read in the same step, so every message
-/// sequenced after it is sent here.
-/// KEYS: members, seq. ARGV: instance id, ttl (ms), '1' join / '0' leave.
-pub(super) const MEMBER: &str = r"
-if ARGV[3] ~= '1' then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  return {0, 0}
-end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[2])
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  if all[i] ~= ARGV[1] and (tonumber(all[i + 1]) or 0) <= now then
-    redis.call('HDEL', KEYS[1], all[i])
-  end
-end
-local added = redis.call('HSET', KEYS[1], ARGV[1], string.format('%d', now + ttl))
-redis.call('PEXPIRE', KEYS[1], 2 * ttl)
-return {added, tonumber(redis.call('GET', KEYS[2]) or '0')}
 ";
 
 /// Sets (count > 0) or removes (count 0) this instance's entry when ARGV[1]
 /// is not empty, then sums the unexpired entries and deletes the expired
-/// ones; with a header in ARGV[4], sends the sum as a presence message to
-/// the room's other members. Uses the Redis clock, so instances' clocks
-/// need not agree.
-/// KEYS: presence hash, members. ARGV: instance id or '', count, ttl (ms),
-/// header ('' for none), inbox channel prefix.
-pub(super) const PRESENCE: &str = concat!(
-    fanout!(),
-    r"
+/// ones; with a header in ARGV[4], publishes the sum as a presence message.
+/// Uses the Redis clock, so instances' clocks need not agree.
+/// KEYS: presence hash, channel. ARGV: instance id or '', count, ttl (ms),
+/// header ('' for none).
+pub(super) const PRESENCE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[3])
@@ -188,8 +124,7 @@ if ARGV[4] ~= '' then
     be = string.char(n % 256) .. be
     n = math.floor(n / 256)
   end
-  fanout(KEYS[2], ARGV[5], ARGV[1], ARGV[4] .. string.rep(string.char(0), 8) .. be)
+  redis.call('PUBLISH', KEYS[2], ARGV[4] .. string.rep(string.char(0), 8) .. be)
 end
 return sum
-"
-);
+";

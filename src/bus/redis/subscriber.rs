@@ -1,17 +1,12 @@
-//! The subscriber task: owns the instance's one pub/sub connection (to its
-//! inbox channel), keeps the instance in the members of every room it
-//! holds, routes messages to the rooms' subscriptions, repairs sequence
-//! gaps from the stream, and reconnects by itself, re-joining every active
-//! room and repairing them all at once (pipelined joins that read the
+//! The subscriber task: owns the instance's one pub/sub connection, routes
+//! channel messages to the rooms' subscriptions, repairs sequence gaps from
+//! the stream, and reconnects by itself, re-subscribing every active room
+//! in one `SUBSCRIBE` and repairing them all at once (one `MGET` of their
 //! sequences, the stream reads in parallel).
 //!
 //! Per room it keeps `next_expected`, the sequence of the next update it
-//! should see. It is read by the same script that joins the room's
-//! members, so every update sequenced afterwards is sent here.
-//!
-//! Membership expires unless renewed (every `presence.heartbeat_secs`);
-//! a renewal that finds its entry gone (expired, or Redis lost it without
-//! dropping the connection) repairs that room from the stream at once.
+//! should see. It is read from `GET seq` once the `SUBSCRIBE` is confirmed,
+//! so nothing published afterwards can fall between the two.
 //!
 //! This loop serves every room of the instance, so it never waits for one:
 //! a room's queue that is full drops the event and owes the room a
@@ -41,8 +36,8 @@ const PING_EVERY: Duration = Duration::from_secs(10);
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 /// Stream reads in flight at once while repairing after a reconnect.
 const REPAIR_PARALLEL: usize = 16;
-/// Rooms joined per pipelined round trip while repairing or renewing.
-const JOIN_BATCH: usize = 1000;
+/// Sequences read per `MGET` while repairing.
+const MGET_KEYS: usize = 1000;
 
 pub(super) enum Control {
     Subscribe {
@@ -75,7 +70,7 @@ impl Drop for Unsubscribe {
     }
 }
 
-/// A room's repair after a reconnect: its id, its current sequence
+/// A room's repair after a reconnect: its channel, its current sequence
 /// (when it could be read) and what to deliver, or why it must resync.
 type Repair = (String, Option<u64>, Result<Vec<BusEvent>, String>);
 
@@ -105,27 +100,17 @@ impl Room {
 pub(super) struct Subscriber {
     inner: Arc<Inner>,
     client: redis::Client,
-    /// By room id.
+    /// By channel name.
     rooms: HashMap<String, Room>,
     sink: Option<PubSubSink>,
     /// Redis's `run_id` when we last connected: a new one means a restart.
     run_id: Option<String>,
 }
 
-/// Which rooms a repair covers.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    /// Every room (after a reconnect).
-    All,
-    /// The rooms whose membership was found gone while renewing it.
-    Lost,
-}
-
 enum Wake {
     Control(Control),
     Message(Option<redis::Msg>),
     Ping,
-    Renew,
     Reconnect,
 }
 
@@ -158,9 +143,6 @@ pub(super) async fn run(
     let mut backoff = Backoff::new(reconnect_max);
     let mut retry_at = Instant::now();
     let mut ping = tokio::time::interval(PING_EVERY);
-    let every = sub.inner.options.heartbeat.max(Duration::from_millis(10));
-    let mut renew = tokio::time::interval_at(Instant::now() + every, every);
-    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let wake = tokio::select! {
             _ = cancel.cancelled() => return,
@@ -170,7 +152,6 @@ pub(super) async fn run(
             },
             m = next_message(&mut stream) => Wake::Message(m),
             _ = ping.tick(), if stream.is_some() => Wake::Ping,
-            _ = renew.tick(), if stream.is_some() => Wake::Renew,
             _ = tokio::time::sleep_until(retry_at), if stream.is_none() => Wake::Reconnect,
         };
         let alive = match wake {
@@ -179,14 +160,7 @@ pub(super) async fn run(
                 let _ = ack.send(result);
                 alive
             }
-            Wake::Control(Control::Unsubscribe { room, id }) => {
-                sub.unsubscribe(&room, id).await;
-                true
-            }
-            Wake::Renew => {
-                sub.repair(Scope::Lost).await;
-                true
-            }
+            Wake::Control(Control::Unsubscribe { room, id }) => sub.unsubscribe(&room, id).await,
             Wake::Message(Some(msg)) => {
                 sub.dispatch(&msg).await;
                 true
@@ -206,7 +180,7 @@ pub(super) async fn run(
                     ping.reset();
                     let started = Instant::now();
                     let rooms = sub.rooms.len();
-                    sub.repair(Scope::All).await;
+                    sub.repair_all().await;
                     tracing::info!(rooms, took = ?started.elapsed(), "redis pub/sub reconnected; rooms repaired");
                     true
                 }
@@ -238,40 +212,51 @@ async fn next_message(stream: &mut Option<PubSubStream>) -> Option<redis::Msg> {
 }
 
 impl Subscriber {
-    /// Opens the pub/sub connection and subscribes this instance's inbox.
+    /// Opens the pub/sub connection and subscribes every active room, in
+    /// one `SUBSCRIBE`.
     async fn connect(&mut self) -> Result<PubSubStream, BusError> {
         let pubsub = timeout(COMMAND_TIMEOUT, self.client.get_async_pubsub())
             .await
             .map_err(backend("redis pub/sub connect"))?
             .map_err(backend("redis pub/sub connect"))?;
         let (mut sink, stream) = pubsub.split();
-        let inbox = self.inner.keys.inbox(&self.inner.instance_id);
-        timeout(COMMAND_TIMEOUT, sink.subscribe(&inbox))
-            .await
-            .map_err(backend("redis subscribe"))?
-            .map_err(backend("redis subscribe"))?;
+        let channels: Vec<&String> = self.rooms.keys().collect();
+        if !channels.is_empty() {
+            timeout(COMMAND_TIMEOUT, sink.subscribe(channels))
+                .await
+                .map_err(backend("redis subscribe"))?
+                .map_err(backend("redis subscribe"))?;
+        }
         self.sink = Some(sink);
         Ok(stream)
     }
 
     /// Returns the outcome for the caller (the room's sequence) and whether
-    /// the connection is still usable. Without a pub/sub connection the
-    /// room is joined anyway and repaired on reconnect: only a failing
-    /// join fails.
+    /// the connection is still usable. Without a connection the room is
+    /// registered anyway and subscribed (and repaired) on reconnect: only a
+    /// failing `GET` fails.
     async fn subscribe(
         &mut self,
         room: RoomId,
         id: u64,
         tx: EventSender,
     ) -> (Result<u64, BusError>, bool) {
-        if let Some(existing) = self.rooms.get_mut(room.as_str()) {
+        let channel = self.inner.keys.channel(&room);
+        if let Some(existing) = self.rooms.get_mut(&channel) {
             existing.subs.push((id, tx));
             return (Ok(existing.next_expected.saturating_sub(1)), true);
         }
-        match self.membership(&room, true).await {
+        let mut alive = true;
+        if let Some(sink) = self.sink.as_mut() {
+            alive = matches!(
+                timeout(COMMAND_TIMEOUT, sink.subscribe(&channel)).await,
+                Ok(Ok(()))
+            );
+        }
+        match self.current_seq(&room).await {
             Ok(seq) => {
                 self.rooms.insert(
-                    room.as_str().to_owned(),
+                    channel,
                     Room {
                         id: room,
                         subs: vec![(id, tx)],
@@ -279,62 +264,46 @@ impl Subscriber {
                         delivered_below: 0,
                     },
                 );
-                (Ok(seq), true)
+                (Ok(seq), alive)
             }
-            Err(e) => (Err(e), true),
+            Err(e) => {
+                if alive && let Some(sink) = self.sink.as_mut() {
+                    let _ = timeout(COMMAND_TIMEOUT, sink.unsubscribe(&channel)).await;
+                }
+                (Err(e), alive)
+            }
         }
     }
 
-    async fn unsubscribe(&mut self, room: &RoomId, id: u64) {
-        let Some(entry) = self.rooms.get_mut(room.as_str()) else {
-            return;
+    async fn unsubscribe(&mut self, room: &RoomId, id: u64) -> bool {
+        let channel = self.inner.keys.channel(room);
+        let Some(entry) = self.rooms.get_mut(&channel) else {
+            return true;
         };
         entry.subs.retain(|(sub, _)| *sub != id);
         if !entry.subs.is_empty() {
-            return;
+            return true;
         }
-        self.rooms.remove(room.as_str());
+        self.rooms.remove(&channel);
         self.inner.forget_presence(room);
-        // Best effort: an entry left behind expires, and until then a
-        // message sent here finds no room and is dropped.
-        if let Err(e) = self.membership(room, false).await {
-            tracing::debug!(%room, error = %e, "could not leave the room's members");
+        match self.sink.as_mut() {
+            Some(sink) => matches!(
+                timeout(COMMAND_TIMEOUT, sink.unsubscribe(&channel)).await,
+                Ok(Ok(()))
+            ),
+            None => true,
         }
-    }
-
-    /// Joins the room's members (the room's sequence when joined) or
-    /// leaves them.
-    async fn membership(&self, room: &RoomId, join: bool) -> Result<u64, BusError> {
-        let inner = &self.inner;
-        let mut conn = inner.conn().await?;
-        let (_, seq): (i64, u64) = inner
-            .member_script
-            .key(inner.keys.members(room))
-            .key(inner.keys.seq(room))
-            .arg(&inner.instance_id)
-            .arg(inner.presence_ttl_ms())
-            .arg(if join { "1" } else { "0" })
-            .invoke_async(&mut conn)
-            .await
-            .map_err(backend("redis room members"))?;
-        Ok(seq)
     }
 
     async fn dispatch(&mut self, msg: &redis::Msg) {
+        let channel = msg.get_channel_name();
         let Some(wire) = decode(msg.get_payload_bytes()) else {
-            tracing::warn!(
-                channel = msg.get_channel_name(),
-                "malformed bus message ignored"
-            );
+            tracing::warn!(channel, "malformed bus message ignored");
             return;
         };
         let own = wire.instance == self.inner.instance_id.as_bytes();
-        let Ok(channel) = std::str::from_utf8(wire.room) else {
-            tracing::warn!("bus message for a room id that is not UTF-8 ignored");
-            return;
-        };
         let Some(room) = self.rooms.get(channel) else {
-            return; // left meanwhile
+            return; // unsubscribed meanwhile
         };
         let inner = self.inner.clone();
         if wire.kind != KIND_UPDATE && wire.kind != KIND_RESYNC {
@@ -392,49 +361,28 @@ impl Subscriber {
         }
     }
 
-    /// Re-joins (renews) every room's members, then replays what the rooms
-    /// in `scope` missed, or resyncs them: after a reconnect every room,
-    /// on a renewal those whose entry was gone. The joins are pipelined
-    /// and read the sequences; the stream reads run in parallel; the rooms
-    /// hear the outcome as soon as all are in.
-    async fn repair(&mut self, scope: Scope) {
-        let restarted = if scope == Scope::All {
-            let run_id = self.server_run_id().await;
-            let restarted = matches!((&self.run_id, &run_id), (Some(old), Some(new)) if old != new);
-            if run_id.is_some() {
-                self.run_id = run_id;
-            }
-            restarted
-        } else {
-            false
-        };
+    /// After a reconnect: replays what each room missed, or resyncs it. One
+    /// `MGET` reads every room's sequence; the stream reads run in
+    /// parallel; the rooms hear the outcome as soon as all are in.
+    async fn repair_all(&mut self) {
+        let run_id = self.server_run_id().await;
+        let restarted = matches!((&self.run_id, &run_id), (Some(old), Some(new)) if old != new);
+        if run_id.is_some() {
+            self.run_id = run_id;
+        }
         let rooms: Vec<(String, RoomId, u64)> = self
             .rooms
             .iter()
-            .map(|(key, room)| (key.clone(), room.id.clone(), room.next_expected))
+            .map(|(channel, room)| (channel.clone(), room.id.clone(), room.next_expected))
             .collect();
         if rooms.is_empty() {
             return;
         }
-        let joined = self.join_all(rooms.iter().map(|(_, id, _)| id)).await;
-        if scope == Scope::Lost {
-            match &joined {
-                Ok(joins) if joins.iter().any(|(added, _)| *added) => {}
-                Ok(_) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot renew this instance in its rooms' members");
-                    return;
-                }
-            }
-        }
+        let current = self.current_seqs(rooms.iter().map(|(_, id, _)| id)).await;
         let inner = self.inner.clone();
         let outcomes: Vec<Repair> = futures_util::stream::iter(rooms.into_iter().enumerate())
-            .filter(|(i, _)| {
-                let lost = joined.as_ref().is_ok_and(|joins| joins[*i].0);
-                std::future::ready(scope == Scope::All || lost)
-            })
             .map(|(i, (channel, room_id, next))| {
-                let known = joined.as_ref().ok().map(|joins| joins[i].1);
+                let known = current.as_ref().ok().map(|seqs| seqs[i]);
                 let inner = inner.clone();
                 async move {
                     let outcome = match known {
@@ -495,45 +443,31 @@ impl Subscriber {
         }
     }
 
-    /// Joins (or renews) this instance in every room's members: for each,
-    /// whether its entry was new and the room's sequence. A Redis that
-    /// restarted has forgotten the scripts: they are loaded and the joins
-    /// sent once more.
-    async fn join_all<'a>(
-        &self,
-        rooms: impl Iterator<Item = &'a RoomId>,
-    ) -> Result<Vec<(bool, u64)>, BusError> {
-        let rooms: Vec<&RoomId> = rooms.collect();
-        match self.join_batches(&rooms).await {
-            Ok(joins) => Ok(joins),
-            Err(_) => {
-                self.inner.load_scripts().await?;
-                self.join_batches(&rooms).await
-            }
-        }
+    async fn current_seq(&self, room: &RoomId) -> Result<u64, BusError> {
+        let mut conn = self.inner.conn().await?;
+        let seq: Option<u64> = redis::cmd("GET")
+            .arg(self.inner.keys.seq(room))
+            .query_async(&mut conn)
+            .await
+            .map_err(backend("redis get seq"))?;
+        Ok(seq.unwrap_or(0))
     }
 
-    async fn join_batches(&self, rooms: &[&RoomId]) -> Result<Vec<(bool, u64)>, BusError> {
-        let inner = &self.inner;
-        let mut conn = inner.conn().await?;
-        let mut out = Vec::with_capacity(rooms.len());
-        for chunk in rooms.chunks(JOIN_BATCH) {
-            let mut pipe = redis::pipe();
-            for room in chunk {
-                pipe.cmd("EVALSHA")
-                    .arg(inner.member_script.get_hash())
-                    .arg(2)
-                    .arg(inner.keys.members(room))
-                    .arg(inner.keys.seq(room))
-                    .arg(&inner.instance_id)
-                    .arg(inner.presence_ttl_ms())
-                    .arg("1");
-            }
-            let joins: Vec<(i64, u64)> = pipe
+    /// Every room's sequence, in order, a thousand per round trip.
+    async fn current_seqs<'a>(
+        &self,
+        rooms: impl Iterator<Item = &'a RoomId>,
+    ) -> Result<Vec<u64>, BusError> {
+        let keys: Vec<String> = rooms.map(|r| self.inner.keys.seq(r)).collect();
+        let mut conn = self.inner.conn().await?;
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(MGET_KEYS) {
+            let seqs: Vec<Option<u64>> = redis::cmd("MGET")
+                .arg(chunk)
                 .query_async(&mut conn)
                 .await
-                .map_err(backend("redis join rooms"))?;
-            out.extend(joins.into_iter().map(|(added, seq)| (added == 1, seq)));
+                .map_err(backend("redis mget seq"))?;
+            out.extend(seqs.into_iter().map(|s| s.unwrap_or(0)));
         }
         Ok(out)
     }

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use tokio::sync::RwLock;
 use tokio::time::timeout;
 
@@ -134,8 +133,8 @@ async fn wait_for_seq(prefix: &str, room: &RoomId, seq: u64) {
     .expect("the updates were published");
 }
 
-/// Sequences an update into the stream but sends it to a members hash
-/// nobody is in: exactly what a dropped pub/sub message looks like.
+/// Sequences an update into the stream but publishes it on a channel
+/// nobody listens to: exactly what a dropped pub/sub message looks like.
 async fn lose_update(bus: &RedisBus, room: &RoomId, payload: &[u8]) {
     let inner = &bus.inner;
     let mut conn = inner.conn().await.unwrap();
@@ -145,14 +144,13 @@ async fn lose_update(bus: &RedisBus, room: &RoomId, payload: &[u8]) {
         .key(inner.keys.stream(room))
         .key(inner.keys.stream_bytes(room))
         .key("pp-test-void")
-        .arg(header(KIND_UPDATE, &inner.instance_id, room.as_str()))
+        .arg(header(KIND_UPDATE, &inner.instance_id))
         .arg(payload)
         .arg(inner.options.stream_max_bytes)
         .arg(&inner.instance_id)
         .arg(KEY_TTL_SECS)
         .arg("")
         .arg("0")
-        .arg(inner.keys.inbox_prefix())
         .invoke_async::<u64>(&mut conn)
         .await
         .unwrap();
@@ -171,26 +169,18 @@ async fn kill_pubsub_clients() {
 
 #[test]
 fn wire_format_round_trips() {
-    let bytes = encode(
-        KIND_UPDATE,
-        "inst-1",
-        "room-42",
-        0x0102_0304_0506_0708,
-        b"\x00payload",
-    );
+    let bytes = encode(KIND_UPDATE, "inst-1", 0x0102_0304_0506_0708, b"\x00payload");
     let wire = decode(&bytes).unwrap();
     assert_eq!(
         wire,
         Wire {
             kind: b'U',
             instance: b"inst-1",
-            room: b"room-42",
             seq: 0x0102_0304_0506_0708,
             payload: b"\x00payload",
         }
     );
     assert!(decode(b"U\x05abc").is_none());
-    assert!(decode(b"U\x01a\x09room").is_none());
     assert!(decode(b"").is_none());
 }
 
@@ -438,21 +428,22 @@ async fn dropping_the_subscription_unsubscribes() {
     let prefix = prefix();
     let b = bus(&prefix, "b").await;
     let room = RoomId::generate();
-    let members = format!("{prefix}:members:{room}");
-    let member = || async {
+    let channel = format!("{prefix}:room:{room}");
+    let numsub = || async {
         let mut conn = plain().await;
-        redis::cmd("HEXISTS")
-            .arg(&members)
-            .arg("b")
-            .query_async::<bool>(&mut conn)
+        let (_, n): (String, i64) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(&channel)
+            .query_async(&mut conn)
             .await
-            .unwrap()
+            .unwrap();
+        n
     };
     let sub = b.subscribe(&room).await.unwrap();
-    assert!(member().await, "a member before subscribe() returns");
+    assert_eq!(numsub().await, 1, "subscribed before subscribe() returns");
     drop(sub);
     timeout(Duration::from_secs(5), async {
-        while member().await {
+        while numsub().await != 0 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
@@ -465,7 +456,7 @@ async fn dropping_the_subscription_unsubscribes() {
 #[test]
 fn updates_carry_their_author_on_the_wire() {
     let payload = update_payload(Some("alice"), b"\x01\x02");
-    let bytes = encode(KIND_UPDATE, "inst", "room-1", 7, &payload);
+    let bytes = encode(KIND_UPDATE, "inst", 7, &payload);
     let wire = decode(&bytes).unwrap();
     match event(wire.kind, wire.payload) {
         Some(BusEvent::Update { update, author }) => {
@@ -757,84 +748,4 @@ async fn every_key_of_a_room_expires_even_after_one_was_lost() {
     lose_update(&bus, &room, b"three").await;
     assert!(ttls(&bus, &room).await.iter().all(|t| *t > half));
     assert_eq!(seq_of(&prefix, &room).await, 3);
-}
-
-#[tokio::test]
-async fn messages_go_to_the_other_members_inboxes_never_back_to_the_sender() {
-    let _cuts = PUBSUB_CUTS.read().await;
-    let prefix = prefix();
-    let (a, b) = (bus(&prefix, "a").await, bus(&prefix, "b").await);
-    let room = RoomId::generate();
-    let _sub_a = a.subscribe(&room).await.unwrap();
-    let mut sub_b = b.subscribe(&room).await.unwrap();
-    // Listen on both inboxes beside the buses themselves.
-    let mut listener = redis::Client::open(redis_url())
-        .unwrap()
-        .get_async_pubsub()
-        .await
-        .unwrap();
-    listener
-        .subscribe(&[format!("{prefix}:inst:a"), format!("{prefix}:inst:b")])
-        .await
-        .unwrap();
-    a.publish(&room, up(Bytes::from_static(b"one")));
-    a.publish(&room, Outgoing::Awareness(Bytes::from_static(b"aw")));
-    a.set_presence(&room, 1);
-    a.publish(&room, Outgoing::Presence { joined: true });
-    assert_eq!(updates(&mut sub_b, 1).await, [Bytes::from_static(b"one")]);
-    let mut heard = Vec::new();
-    let mut messages = listener.on_message();
-    while let Ok(Some(msg)) = timeout(Duration::from_millis(500), messages.next()).await {
-        let wire = decode(msg.get_payload_bytes()).unwrap();
-        assert_eq!(wire.room, room.as_str().as_bytes());
-        heard.push((msg.get_channel_name().to_owned(), wire.kind));
-    }
-    let to_b = format!("{prefix}:inst:b");
-    assert_eq!(
-        heard,
-        [
-            (to_b.clone(), KIND_UPDATE),
-            (to_b.clone(), wire::KIND_AWARENESS),
-            (to_b, wire::KIND_JOINED),
-        ],
-        "each message once, to b's inbox only"
-    );
-}
-
-#[tokio::test]
-async fn a_room_whose_membership_was_lost_is_repaired_when_it_is_renewed() {
-    let _cuts = PUBSUB_CUTS.read().await;
-    let prefix = prefix();
-    let beat = Duration::from_millis(1000);
-    let a = bus(&prefix, "a").await;
-    let b = bus_with(&prefix, "b", Duration::from_secs(30), beat).await;
-    let room = RoomId::generate();
-    let mut sub_b = b.subscribe(&room).await.unwrap();
-    let members = format!("{prefix}:members:{room}");
-    // As if b's entry expired or Redis evicted it: what a sends meanwhile
-    // goes to nobody, and b hears of it only from the stream.
-    let mut conn = plain().await;
-    let removed: i64 = redis::cmd("HDEL")
-        .arg(&members)
-        .arg("b")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(removed, 1);
-    let sent = payloads(0..3);
-    for p in &sent {
-        a.publish(&room, up(p.clone()));
-    }
-    wait_for_seq(&prefix, &room, 3).await;
-    let renewed: bool = redis::cmd("HEXISTS")
-        .arg(&members)
-        .arg("b")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    assert!(!renewed, "sent while b was not a member");
-    assert_eq!(updates(&mut sub_b, 3).await, sent);
-    // And b is a member again: the next update arrives live.
-    a.publish(&room, up(Bytes::from_static(b"live")));
-    assert_eq!(updates(&mut sub_b, 1).await, [Bytes::from_static(b"live")]);
 }

@@ -1,10 +1,7 @@
 //! The channel message format, shared by Rust and the Lua scripts.
 //!
-//! Messages go to the inbox channel of each instance holding the room
-//! (never back to the sender), so each names its room. A message: kind
-//! byte, instance id length (one byte) and bytes, room id length (one
-//! byte) and bytes, sequence as u64 big-endian (0 unless sequenced), then
-//! the kind's payload:
+//! A message: kind byte, instance id length (one byte) and bytes, sequence
+//! as u64 big-endian (0 unless sequenced), then the kind's payload:
 //! - `U`pdate (sequenced): author length (one byte), author, v1 update;
 //! - `R`esync marker (sequenced): empty; the publisher could not publish
 //!   some of the room's updates, so its peers re-merge from the store;
@@ -28,27 +25,19 @@ pub(crate) const KIND_LEFT: u8 = b'L';
 /// Longest author relayed, in bytes (the JSON edge admits 128).
 pub(crate) const MAX_AUTHOR: usize = 128;
 
-/// Kind byte, length-prefixed instance id and room id: what precedes the
-/// sequence. (Instance ids are checked to fit at start-up, room ids are
-/// at most 64 bytes.)
-pub(crate) fn header(kind: u8, instance: &str, room: &str) -> Vec<u8> {
-    let id = short(instance.as_bytes());
-    let room = short(room.as_bytes());
-    let mut out = Vec::with_capacity(3 + id.len() + room.len() + 8);
+/// Kind byte and length-prefixed instance id: what precedes the sequence.
+pub(crate) fn header(kind: u8, instance: &str) -> Vec<u8> {
+    let id = instance.as_bytes();
+    let id = &id[..id.len().min(usize::from(u8::MAX))];
+    let mut out = Vec::with_capacity(2 + id.len() + 8);
     out.push(kind);
     out.push(u8::try_from(id.len()).unwrap_or(u8::MAX));
     out.extend_from_slice(id);
-    out.push(u8::try_from(room.len()).unwrap_or(u8::MAX));
-    out.extend_from_slice(room);
     out
 }
 
-fn short(bytes: &[u8]) -> &[u8] {
-    &bytes[..bytes.len().min(usize::from(u8::MAX))]
-}
-
-pub(crate) fn encode(kind: u8, instance: &str, room: &str, seq: u64, payload: &[u8]) -> Vec<u8> {
-    let mut out = header(kind, instance, room);
+pub(crate) fn encode(kind: u8, instance: &str, seq: u64, payload: &[u8]) -> Vec<u8> {
+    let mut out = header(kind, instance);
     out.extend_from_slice(&seq.to_be_bytes());
     out.extend_from_slice(payload);
     out
@@ -82,7 +71,6 @@ pub(crate) fn update_payload(author: Option<&str>, update: &[u8]) -> Vec<u8> {
 pub(crate) struct Wire<'a> {
     pub kind: u8,
     pub instance: &'a [u8],
-    pub room: &'a [u8],
     pub seq: u64,
     pub payload: &'a [u8],
 }
@@ -91,13 +79,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Wire<'_>> {
     let (&kind, rest) = bytes.split_first()?;
     let (&len, rest) = rest.split_first()?;
     let (instance, rest) = rest.split_at_checked(usize::from(len))?;
-    let (&len, rest) = rest.split_first()?;
-    let (room, rest) = rest.split_at_checked(usize::from(len))?;
     let (seq, payload) = rest.split_at_checked(8)?;
     Some(Wire {
         kind,
         instance,
-        room,
         seq: u64::from_be_bytes(seq.try_into().ok()?),
         payload,
     })
