@@ -12,12 +12,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::{Instrument, error, info_span, warn};
 
 use super::core::{Core, CoreLimits, Effects, Guarded};
 use super::history::{History, HistoryLimits};
+use super::mailbox;
 use super::outbox::{self, Inbox, Outbox};
 use super::persister::{Persister, Target};
 use super::{Access, CloseReason, Command, JoinError, Joined, PeerId, PeerKind, Shared};
@@ -40,7 +41,7 @@ struct Room {
     id: RoomId,
     generation: u64,
     shared: Arc<Shared>,
-    self_tx: mpsc::UnboundedSender<Command>,
+    self_tx: mailbox::Sender<Command>,
     inbox: Arc<Inbox>,
     core: Core,
     io: HashMap<PeerId, PeerIo>,
@@ -54,8 +55,8 @@ struct Room {
 pub(super) fn spawn(
     id: RoomId,
     generation: u64,
-    self_tx: mpsc::UnboundedSender<Command>,
-    rx: mpsc::UnboundedReceiver<Command>,
+    self_tx: mailbox::Sender<Command>,
+    rx: mailbox::Receiver<Command>,
     inbox: Arc<Inbox>,
     shared: Arc<Shared>,
 ) {
@@ -93,8 +94,8 @@ async fn load(shared: &Shared, id: &RoomId) -> Result<(Subscription, yrs::Doc), 
 async fn run(
     id: RoomId,
     generation: u64,
-    self_tx: mpsc::UnboundedSender<Command>,
-    mut rx: mpsc::UnboundedReceiver<Command>,
+    self_tx: mailbox::Sender<Command>,
+    mut rx: mailbox::Receiver<Command>,
     inbox: Arc<Inbox>,
     shared: Arc<Shared>,
 ) {
@@ -147,11 +148,7 @@ async fn run(
 }
 
 impl Room {
-    async fn serve(
-        &mut self,
-        mut rx: mpsc::UnboundedReceiver<Command>,
-        mut subscription: Subscription,
-    ) {
+    async fn serve(&mut self, mut rx: mailbox::Receiver<Command>, mut subscription: Subscription) {
         loop {
             let deadline = self.deadline();
             tokio::select! {
@@ -511,7 +508,7 @@ impl Room {
 
     /// Leaves the hub once everything is persisted. Joins that raced with
     /// the unload are told to retry, which starts a fresh actor.
-    async fn unload(&mut self, rx: &mut mpsc::UnboundedReceiver<Command>) -> bool {
+    async fn unload(&mut self, rx: &mut mailbox::Receiver<Command>) -> bool {
         self.finish_history().await;
         if !self.flush_all().await || self.persister.stuck() > 0 {
             // Keep the room (and its unsaved edits) until the store takes

@@ -15,6 +15,7 @@ mod core;
 mod diff;
 mod history;
 pub(crate) mod json_sync;
+mod mailbox;
 pub mod messages;
 mod outbox;
 mod persister;
@@ -26,7 +27,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use yrs::sync::Message;
 
 use crate::bus::Bus;
@@ -154,7 +155,7 @@ pub struct LiveSnapshot {
 
 #[derive(Clone)]
 struct RoomHandle {
-    tx: mpsc::UnboundedSender<Command>,
+    tx: mailbox::Sender<Command>,
     generation: u64,
 }
 
@@ -193,7 +194,7 @@ pub struct Connection {
     /// Frames to write to the socket. Ends when the room lets go.
     pub frames: OutboxReceiver,
     close: Arc<OnceLock<CloseReason>>,
-    room: mpsc::UnboundedSender<Command>,
+    room: mailbox::Sender<Command>,
     inbox: Arc<Inbox>,
 }
 
@@ -377,7 +378,7 @@ impl Hub {
             return handle.clone();
         }
         let generation = self.shared.generations.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mailbox::channel();
         let inbox = Inbox::new(self.shared.settings.limits.room_queue_bytes);
         let handle = RoomHandle { tx, generation };
         rooms.insert(id.clone(), handle.clone());
@@ -394,8 +395,8 @@ impl Hub {
 }
 #[cfg(test)]
 mod size_tests {
-    /// Each open room holds a block of 32 commands (and each instance
-    /// holding the room one): a variant that grows this grows every room.
+    /// Every queued command takes a slot of this size in its room's
+    /// queue: a variant that grows this grows every busy room.
     #[test]
     fn a_command_stays_small() {
         assert!(std::mem::size_of::<super::Command>() <= 80);
