@@ -12,7 +12,7 @@
 # Every scenario runs against every group, round by round, with the same
 # load generator (loadtest/, `--protocol hocuspocus` for Hocuspocus).
 #
-#   scripts/bench.sh                  full run (about 12 minutes after the build)
+#   scripts/bench.sh                  full run (about 14 minutes after the build)
 #   QUICK=1 scripts/bench.sh          a short pass (about 4 minutes) for development
 #   BENCH_SERVERS="pairprog hocuspocus" scripts/bench.sh   some groups only
 #   BENCH_SCENARIOS="pairs ramp" scripts/bench.sh          some scenarios only
@@ -292,7 +292,7 @@ scenario_ramp() {
 scenario_idle() {
     stop_servers "$1"
     start_servers "$1"
-    load "$1" "idle-$1" --idle "$IDLE_CONNS" --rooms "$IDLE_ROOMS" --idle-hold "$IDLE_HOLD"
+    load "$1" "idle-$1-r$2" --idle "$IDLE_CONNS" --rooms "$IDLE_ROOMS" --idle-hold "$IDLE_HOLD"
 }
 
 # The groups in round R's order: reversed every other round, so no server
@@ -342,7 +342,11 @@ measure() {
         if [ "$r" = 1 ] && wants extras; then scenario_extras; fi
     done
     if wants ramp; then for g in $SERVERS; do scenario_ramp "$g"; done; fi
-    if wants idle; then for g in $SERVERS; do scenario_idle "$g"; done; fi
+    if wants idle; then
+        for r in $(seq "$ROUNDS"); do
+            for g in $(round_order "$r"); do scenario_idle "$g" "$r"; done
+        done
+    fi
 
     local commit
     commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
