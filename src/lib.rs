@@ -28,6 +28,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub(crate) mod mailbox;
 pub mod metrics;
 pub mod room;
 pub mod settings;

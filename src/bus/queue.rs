@@ -5,25 +5,18 @@
 //! the store. Until the room takes that `Resync`, further events are
 //! dropped too (the re-merge covers them).
 //!
-//! A plain deque behind a mutex rather than a channel: every room open on
-//! an instance holds one, and a tokio channel allocates a 32-slot block
-//! up front (about 2.3 KiB of `BusEvent`s), where an empty deque holds
-//! nothing.
+//! The items travel in a [`mailbox`](crate::mailbox) rather than a tokio
+//! channel: every room open on an instance holds one, and an empty
+//! mailbox holds nothing.
 
-use std::collections::VecDeque;
-use std::future::poll_fn;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::Poll;
-
-use futures_util::task::AtomicWaker;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::BusEvent;
+use crate::mailbox;
 
 /// What one queued item costs beyond its bytes (allocation, queue slot).
 pub const ITEM_OVERHEAD: usize = 64;
-
-/// Capacity an emptied queue keeps; a burst's larger buffer is given back.
-const KEPT_SLOTS: usize = 8;
 
 enum Item {
     Event(BusEvent, usize),
@@ -31,36 +24,23 @@ enum Item {
     Overflowed,
 }
 
-struct Queue {
-    items: VecDeque<Item>,
-    /// Events and bytes queued (the `Overflowed` marker is not counted).
-    events: usize,
-    bytes: usize,
-    /// An `Overflowed` is queued and not yet taken.
-    overflowed: bool,
-    senders: usize,
-    receiver_gone: bool,
-}
-
 struct Shared {
-    queue: Mutex<Queue>,
-    waker: AtomicWaker,
+    events: AtomicUsize,
+    bytes: AtomicUsize,
+    overflowed: AtomicBool,
     max_events: usize,
     max_bytes: usize,
 }
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Queue> {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
 /// The bus's end. Cloned for every producer of one subscription.
+#[derive(Clone)]
 pub struct EventSender {
+    tx: mailbox::Sender<Item>,
     shared: Arc<Shared>,
 }
 
 pub struct EventReceiver {
+    rx: mailbox::Receiver<Item>,
     shared: Arc<Shared>,
 }
 
@@ -77,130 +57,78 @@ pub enum Sent {
 }
 
 pub fn channel(max_events: usize, max_bytes: usize) -> (EventSender, EventReceiver) {
+    let (tx, rx) = mailbox::channel();
     let shared = Arc::new(Shared {
-        queue: Mutex::new(Queue {
-            items: VecDeque::new(),
-            events: 0,
-            bytes: 0,
-            overflowed: false,
-            senders: 1,
-            receiver_gone: false,
-        }),
-        waker: AtomicWaker::new(),
+        events: AtomicUsize::new(0),
+        bytes: AtomicUsize::new(0),
+        overflowed: AtomicBool::new(false),
         max_events: max_events.max(1),
         max_bytes: max_bytes.max(ITEM_OVERHEAD),
     });
     (
         EventSender {
+            tx,
             shared: shared.clone(),
         },
-        EventReceiver { shared },
+        EventReceiver { rx, shared },
     )
-}
-
-impl Clone for EventSender {
-    fn clone(&self) -> Self {
-        self.shared.lock().senders += 1;
-        Self {
-            shared: self.shared.clone(),
-        }
-    }
-}
-
-impl Drop for EventSender {
-    fn drop(&mut self) {
-        let last = {
-            let mut queue = self.shared.lock();
-            queue.senders -= 1;
-            queue.senders == 0
-        };
-        if last {
-            self.shared.waker.wake();
-        }
-    }
 }
 
 impl EventSender {
     pub fn send(&self, event: BusEvent) -> Sent {
         let s = &self.shared;
-        let sent = {
-            let mut queue = s.lock();
-            if queue.receiver_gone {
-                return Sent::Closed;
-            }
-            if queue.overflowed {
+        if self.tx.is_closed() {
+            return Sent::Closed;
+        }
+        if s.overflowed.load(Ordering::Acquire) {
+            return Sent::Dropped;
+        }
+        let cost = event.cost();
+        let events = s.events.fetch_add(1, Ordering::AcqRel) + 1;
+        let bytes = s.bytes.fetch_add(cost, Ordering::AcqRel) + cost;
+        if events > s.max_events || bytes > s.max_bytes {
+            s.events.fetch_sub(1, Ordering::AcqRel);
+            s.bytes.fetch_sub(cost, Ordering::AcqRel);
+            if s.overflowed.swap(true, Ordering::AcqRel) {
                 return Sent::Dropped;
             }
-            let cost = event.cost();
-            if queue.events + 1 > s.max_events || queue.bytes + cost > s.max_bytes {
-                queue.overflowed = true;
-                queue.items.push_back(Item::Overflowed);
-                Sent::Overflowed
-            } else {
-                queue.events += 1;
-                queue.bytes += cost;
-                queue.items.push_back(Item::Event(event, cost));
-                Sent::Queued
-            }
-        };
-        s.waker.wake();
-        sent
+            let _ = self.tx.send(Item::Overflowed);
+            return Sent::Overflowed;
+        }
+        match self.tx.send(Item::Event(event, cost)) {
+            Ok(()) => Sent::Queued,
+            Err(_) => Sent::Closed,
+        }
     }
 
     pub fn is_closed(&self) -> bool {
-        self.shared.lock().receiver_gone
+        self.tx.is_closed()
     }
 }
 
 impl EventReceiver {
-    /// The next event; `None` once every sender is gone and the queue is
-    /// empty. Cancel-safe.
     pub async fn recv(&mut self) -> Option<BusEvent> {
-        poll_fn(|cx| {
-            let mut queue = self.shared.lock();
-            if let Some(event) = take(&mut queue) {
-                return Poll::Ready(Some(event));
-            }
-            if queue.senders == 0 {
-                return Poll::Ready(None);
-            }
-            // Registered under the lock: a send after it wakes us.
-            self.shared.waker.register(cx.waker());
-            Poll::Pending
-        })
-        .await
+        let item = self.rx.recv().await?;
+        Some(self.take(item))
     }
 
     pub fn try_recv(&mut self) -> Option<BusEvent> {
-        take(&mut self.shared.lock())
+        let item = self.rx.try_recv()?;
+        Some(self.take(item))
     }
-}
 
-fn take(queue: &mut Queue) -> Option<BusEvent> {
-    let item = queue.items.pop_front()?;
-    if queue.items.is_empty() && queue.items.capacity() > KEPT_SLOTS {
-        queue.items.shrink_to(KEPT_SLOTS);
-    }
-    Some(match item {
-        Item::Event(event, cost) => {
-            queue.events -= 1;
-            queue.bytes -= cost;
-            event
+    fn take(&self, item: Item) -> BusEvent {
+        match item {
+            Item::Event(event, cost) => {
+                self.shared.events.fetch_sub(1, Ordering::AcqRel);
+                self.shared.bytes.fetch_sub(cost, Ordering::AcqRel);
+                event
+            }
+            Item::Overflowed => {
+                self.shared.overflowed.store(false, Ordering::Release);
+                BusEvent::Resync
+            }
         }
-        Item::Overflowed => {
-            queue.overflowed = false;
-            BusEvent::Resync
-        }
-    })
-}
-
-impl Drop for EventReceiver {
-    fn drop(&mut self) {
-        let mut queue = self.shared.lock();
-        queue.receiver_gone = true;
-        queue.items = VecDeque::new();
-        queue.events = 0;
-        queue.bytes = 0;
     }
 }
 

@@ -18,13 +18,13 @@ use tracing::{Instrument, error, info_span, warn};
 
 use super::core::{Core, CoreLimits, Effects, Guarded};
 use super::history::{History, HistoryLimits};
-use super::mailbox;
 use super::outbox::{self, Inbox, Outbox};
 use super::persister::{Persister, Target};
 use super::{Access, CloseReason, Command, JoinError, Joined, PeerId, PeerKind, Shared};
 use crate::bus::{BusEvent, Subscription};
 use crate::doc;
 use crate::domain::RoomId;
+use crate::mailbox;
 
 mod history;
 

@@ -15,7 +15,6 @@ mod core;
 mod diff;
 mod history;
 pub(crate) mod json_sync;
-mod mailbox;
 pub mod messages;
 mod outbox;
 mod persister;
@@ -32,6 +31,7 @@ use yrs::sync::Message;
 
 use crate::bus::Bus;
 use crate::domain::{Language, RoomId};
+use crate::mailbox;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::store::Store;

@@ -1,14 +1,13 @@
-//! A room's command queue: every open room holds one (on every instance
-//! that has it open), and a tokio channel allocates a 32-slot block up
-//! front (about 2.5 KiB of commands), where an empty deque holds nothing.
+//! An unbounded queue between tasks, with tokio's unbounded-channel
+//! semantics (`close` refuses further sends but keeps what is queued;
+//! `recv` ends once the queue is closed, or every sender is gone, and
+//! empty), but nothing allocated while it is empty. Every open room holds
+//! two on every instance that has it open (its command queue and its bus
+//! subscription), and a tokio channel allocates a 32-slot block up front
+//! (about 2.5 KiB of commands), where an empty deque holds nothing.
 //!
-//! Unbounded in count on purpose: what a client can queue is bounded in
-//! bytes by the room's [`Inbox`](super::outbox::Inbox) budget before it
-//! is sent, and the other senders (the hub, the room's own tasks) send a
-//! command per request they already bound. Semantics are tokio's
-//! unbounded channel's: `close` refuses further sends but keeps what is
-//! queued, and `recv` ends once the queue is closed (or every sender is
-//! gone) and empty.
+//! Unbounded in count on purpose: its users bound what goes in, in bytes
+//! (a room's inbox budget, the bus queue's byte bound), before they send.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -104,7 +103,7 @@ impl<T> Drop for Sender<T> {
 }
 
 impl<T> Receiver<T> {
-    /// The next command; `None` once closed (or every sender is gone) and
+    /// The next item; `None` once closed (or every sender is gone) and
     /// empty. Cancel-safe.
     pub async fn recv(&mut self) -> Option<T> {
         poll_fn(|cx| {
@@ -120,6 +119,11 @@ impl<T> Receiver<T> {
             Poll::Pending
         })
         .await
+    }
+
+    /// The next item if one is queued.
+    pub fn try_recv(&mut self) -> Option<T> {
+        take(&mut self.shared.lock())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -147,7 +151,7 @@ impl<T> Drop for Receiver<T> {
             state.closed = true;
             std::mem::take(&mut state.items)
         };
-        // Dropped outside the lock: a command may hold a reply channel
+        // Dropped outside the lock: an item may hold a reply channel
         // whose drop wakes someone.
         drop(items);
     }
@@ -161,10 +165,10 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn commands_arrive_in_order_and_wake_the_room() {
+    async fn items_arrive_in_order_and_wake_the_receiver() {
         let (tx, mut rx) = channel::<u32>();
         let other = tx.clone();
-        let room = tokio::spawn(async move {
+        let receiver = tokio::spawn(async move {
             let mut got = Vec::new();
             while let Some(n) = rx.recv().await {
                 got.push(n);
@@ -177,7 +181,7 @@ mod tests {
         tx.send(3).unwrap();
         drop(tx);
         drop(other);
-        let got = tokio::time::timeout(Duration::from_secs(5), room)
+        let got = tokio::time::timeout(Duration::from_secs(5), receiver)
             .await
             .unwrap()
             .unwrap();
