@@ -69,6 +69,10 @@ def cpu_ms(r):
     return None if c is None else c * 1000.0
 
 
+def switches(r):
+    return r.get("context_switches_per_delivery")
+
+
 def faults(r):
     return (r.get("lost_deliveries", 0), r.get("rooms_diverged", 0),
             r.get("connect_failures", 0) + r.get("disconnects", 0) + r.get("protocol_errors", 0)
@@ -91,6 +95,8 @@ class Figures:
                         "p50": min(r["latency"]["p50_ms"] for r in rs),
                         "p99": min(r["latency"]["p99_ms"] for r in rs),
                         "cpu": min((c for c in (cpu_ms(r) for r in rs) if c is not None), default=None),
+                        "switches": min((c for c in (switches(r) for r in rs) if c is not None),
+                                        default=None),
                         "n": len(rs),
                     }
         self.ramp = {g: load(results, f"ramp-{g}") for g, _ in GROUPS}
@@ -149,6 +155,11 @@ def main_table(f):
         cells = ["same, server CPU ms per 1,000 deliveries"]
         cells += [num(f.get(scen, g, "cpu")) for g, _ in GROUPS]
         cells += [rtxt(ratio(f.get(scen, "pairprog", "cpu"), f.get(scen, g, "cpu")))
+                  for g in ("hocuspocus", "ywebsocket")]
+        rows.append(cells)
+        cells = ["same, context switches per delivery (servers + Redis + db)"]
+        cells += [num(f.get(scen, g, "switches"), 1) for g, _ in GROUPS]
+        cells += [rtxt(ratio(f.get(scen, "pairprog", "switches"), f.get(scen, g, "switches")))
                   for g in ("hocuspocus", "ywebsocket")]
         rows.append(cells)
     cells = ["capacity: edits/s sustained, rooms × 2 clients × 5 edits/s (p99 ≤ 50 ms, nothing missing)"]
@@ -215,8 +226,8 @@ def fmt_value(v):
 
 
 def runs_table(f):
-    w = "| run | edits/s | deliveries/s | p50 | p90 | p99 | p99.9 | max ms | CPU ms / 1k (servers + Redis + db) | lost / diverged / faults | loadtest CPU | other load |\n"
-    w += "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    w = "| run | edits/s | deliveries/s | p50 | p90 | p99 | p99.9 | max ms | CPU ms / 1k (servers + Redis + db) | context switches / delivery | lost / diverged / faults | loadtest CPU | other load |\n"
+    w += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     for r in f.all_runs:
         if r.get("idle") or r.get("ramp"):
             continue
@@ -227,7 +238,7 @@ def runs_table(f):
         other = r.get("other_cpu_pct")
         w += (f"| {r['label']} | {r['edits_per_sec']:.0f} | {r['deliveries_per_sec']:.0f} | {ms(l['p50_ms'])} | "
               f"{ms(l['p90_ms'])} | {ms(l['p99_ms'])} | {ms(l['p999_ms'])} | {ms(l['max_ms'])} | "
-              f"{num(cpu_ms(r))} ({split}) | {lo} / {d} / {o} | {r['loadtest_cpu_pct']:.0f}% | "
+              f"{num(cpu_ms(r))} ({split}) | {num(switches(r), 1)} | {lo} / {d} / {o} | {r['loadtest_cpu_pct']:.0f}% | "
               f"{'—' if other is None else f'{other:.0f}%'} |\n")
     return w
 
@@ -348,6 +359,10 @@ def render(results, out, readme):
           "- CPU: user + system time of the servers, their own Redis (each group gets a Redis of its "
           "own) and, for pairprog, its Postgres (a private cluster: postmaster, backends and helpers, "
           "exited children included), over typing and drain, per 1,000 deliveries.\n",
+          "- Context switches: voluntary + involuntary, of every thread of the servers and of their "
+          "Redis and Postgres processes (live ones: a Postgres backend that exited takes its count "
+          "with it), over typing and drain, per delivery. Each is a process put to sleep and woken "
+          "again, or preempted: a message that crosses a process costs it at least one.\n",
           "- Lost: deliveries never seen; diverged: rooms whose clients' texts, or the text the server "
           "returns for the room afterwards, differ. Faults: connection failures, drops, protocol errors, "
           "rooms missing or duplicating an edit.\n",

@@ -1,5 +1,6 @@
 //! CPU bookkeeping of a run: marks of our own, the servers', their Redis's
-//! and their database's CPU time, and the figures derived between marks.
+//! and their database's CPU time and context switches, and the figures
+//! derived between marks.
 
 use std::time::Instant;
 
@@ -17,6 +18,8 @@ pub struct CpuMark {
     pub redis: Option<f64>,
     pub db: Option<f64>,
     pub machine: Option<f64>,
+    /// Context switches of the servers, Redis and the database together.
+    pub switches: Option<u64>,
 }
 
 pub fn mark(args: &Args) -> CpuMark {
@@ -35,7 +38,25 @@ pub fn mark(args: &Args) -> CpuMark {
         redis: args.redis_pid.and_then(procstat::tree_cpu_seconds),
         db: args.db_pid.and_then(procstat::tree_cpu_seconds),
         machine: procstat::machine_busy_seconds(),
+        switches: switches(args),
     }
+}
+
+fn switches(args: &Args) -> Option<u64> {
+    if args.server_pids.is_empty() {
+        return None;
+    }
+    let servers = args
+        .server_pids
+        .iter()
+        .map(|p| procstat::context_switches(*p))
+        .sum::<Option<u64>>()?;
+    let services = [args.redis_pid, args.db_pid]
+        .into_iter()
+        .flatten()
+        .filter_map(procstat::tree_context_switches)
+        .sum::<u64>();
+    Some(servers + services)
 }
 
 /// Our CPU use between two marks in % of one core.
@@ -90,5 +111,12 @@ pub fn figures(report: &mut Report, start: CpuMark, typed: CpuMark, drained: Cpu
         && report.deliveries > 0
     {
         report.server_cpu_secs_per_1000_deliveries = Some(all * 1000.0 / report.deliveries as f64);
+    }
+    if let (Some(a), Some(b)) = (start.switches, drained.switches)
+        && report.deliveries > 0
+    {
+        let n = b.saturating_sub(a);
+        report.service_context_switches = Some(n);
+        report.context_switches_per_delivery = Some(n as f64 / report.deliveries as f64);
     }
 }

@@ -1,5 +1,5 @@
-//! Process figures from /proc and getrusage: CPU time, resident memory,
-//! and raising our own open-file limit.
+//! Process figures from /proc and getrusage: CPU time, context switches,
+//! resident memory, and raising our own open-file limit.
 
 /// User + system CPU seconds consumed so far by `pid`.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
@@ -74,6 +74,78 @@ pub fn tree_ticks(root: u32, procs: &[(u32, Stat)]) -> Option<u64> {
         }
     }
     Some(total)
+}
+
+/// Context switches (voluntary + involuntary) of every thread of `pid`
+/// so far: how often the process went to sleep and was woken again, or
+/// was made to give up its core. A message that crosses a process costs
+/// at least one wake-up there, so this counts the hops a delivery takes.
+pub fn context_switches(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0;
+    for task in tasks.flatten() {
+        if let Some(n) = std::fs::read_to_string(task.path().join("status"))
+            .ok()
+            .and_then(|s| parse_ctxt_switches(&s))
+        {
+            total += n;
+        }
+    }
+    Some(total)
+}
+
+/// `voluntary_ctxt_switches` + `nonvoluntary_ctxt_switches` of a
+/// /proc/…/status text.
+pub fn parse_ctxt_switches(status: &str) -> Option<u64> {
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    Some(field("voluntary_ctxt_switches:")? + field("nonvoluntary_ctxt_switches:")?)
+}
+
+/// Context switches of `pid` and the processes below it that are alive
+/// now (a child that exited takes its count with it: the kernel keeps no
+/// total for reaped children, unlike CPU time).
+pub fn tree_context_switches(pid: u32) -> Option<u64> {
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(p) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if let Some(s) = std::fs::read_to_string(format!("/proc/{p}/stat"))
+            .ok()
+            .and_then(|t| parse_stat(&t))
+        {
+            parents.push((p, s.ppid));
+        }
+    }
+    let tree = descendants(pid, &parents)?;
+    Some(tree.into_iter().filter_map(context_switches).sum())
+}
+
+/// `root` and every process below it in `procs` (pid, parent pid); `None`
+/// when `root` is not there.
+pub fn descendants(root: u32, procs: &[(u32, u32)]) -> Option<Vec<u32>> {
+    procs.iter().find(|(p, _)| *p == root)?;
+    let mut found = vec![root];
+    let mut i = 0;
+    while let Some(&parent) = found.get(i) {
+        found.extend(
+            procs
+                .iter()
+                .filter(|(p, pp)| *pp == parent && *p != parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    Some(found)
 }
 
 fn clock_ticks() -> f64 {
@@ -195,6 +267,26 @@ mod tests {
         let stat = "cpu  100 5 50 1000 20 3 2 0 0 0\ncpu0 1 1 1 1 1 1 1 1 0 0\n";
         assert_eq!(parse_proc_stat_busy(stat), Some(160));
         assert!(machine_busy_seconds().unwrap_or(0.0) > 0.0);
+    }
+
+    #[test]
+    fn context_switches_add_both_kinds_over_threads_and_children() {
+        let status = "Name:\tx\nvoluntary_ctxt_switches:\t120\nnonvoluntary_ctxt_switches:\t7\n";
+        assert_eq!(parse_ctxt_switches(status), Some(127));
+        assert_eq!(parse_ctxt_switches("Name: x\n"), None);
+        // 10 has children 11 and 12, and 12 a child 13; 20 is unrelated.
+        let procs = [(1, 0), (10, 1), (11, 10), (12, 10), (13, 12), (20, 1)];
+        let mut tree = descendants(10, &procs).unwrap();
+        tree.sort_unstable();
+        assert_eq!(tree, vec![10, 11, 12, 13]);
+        assert_eq!(descendants(99, &procs), None);
+        // This test's process has switched at least once by now, and its
+        // tree counts at least what it does alone.
+        let me = std::process::id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let own = context_switches(me).unwrap();
+        assert!(own > 0);
+        assert!(tree_context_switches(me).unwrap() >= own);
     }
 
     #[test]

@@ -47,6 +47,11 @@ pub struct Report {
     pub db_cpu_secs: Option<f64>,
     /// Servers (+ Redis + database) CPU seconds per 1,000 deliveries.
     pub server_cpu_secs_per_1000_deliveries: Option<f64>,
+    /// Context switches of the servers, Redis and the database over typing
+    /// plus drain: each is a process put to sleep and woken again (or
+    /// preempted), the unit a hop between processes costs.
+    pub service_context_switches: Option<u64>,
+    pub context_switches_per_delivery: Option<f64>,
     pub ramp: Option<Ramp>,
     pub idle: Option<Idle>,
     pub warnings: Vec<String>,
@@ -211,6 +216,14 @@ impl Report {
                 print!(" = {k:.4} CPU-s per 1,000 deliveries");
             }
             println!();
+        }
+        if let (Some(n), Some(k)) = (
+            self.service_context_switches,
+            self.context_switches_per_delivery,
+        ) {
+            println!(
+                "context switches of the servers and their services: {n} = {k:.2} per delivery"
+            );
         }
         for f in &self.room_failures {
             println!("  room {}: {:?}", f.room_id, f.verdict);
