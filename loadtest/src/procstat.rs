@@ -38,6 +38,11 @@ pub fn parse_stat(stat: &str) -> Option<Stat> {
 /// CPU seconds of `pid` and every process below it, including children
 /// that already exited (Postgres forks a backend per connection).
 pub fn tree_cpu_seconds(pid: u32) -> Option<f64> {
+    tree_ticks(pid, &all_stats()?).map(|t| t as f64 / clock_ticks())
+}
+
+/// Every process's pid and stat fields, as /proc has them now.
+fn all_stats() -> Option<Vec<(u32, Stat)>> {
     let mut all = Vec::new();
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let Some(p) = entry
@@ -54,7 +59,7 @@ pub fn tree_cpu_seconds(pid: u32) -> Option<f64> {
             all.push((p, s));
         }
     }
-    tree_ticks(pid, &all).map(|t| t as f64 / clock_ticks())
+    Some(all)
 }
 
 /// Sums own and reaped-children ticks over `root` and its descendants in
@@ -110,22 +115,7 @@ pub fn parse_ctxt_switches(status: &str) -> Option<u64> {
 /// now (a child that exited takes its count with it: the kernel keeps no
 /// total for reaped children, unlike CPU time).
 pub fn tree_context_switches(pid: u32) -> Option<u64> {
-    let mut parents = Vec::new();
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(p) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if let Some(s) = std::fs::read_to_string(format!("/proc/{p}/stat"))
-            .ok()
-            .and_then(|t| parse_stat(&t))
-        {
-            parents.push((p, s.ppid));
-        }
-    }
+    let parents: Vec<(u32, u32)> = all_stats()?.into_iter().map(|(p, s)| (p, s.ppid)).collect();
     let tree = descendants(pid, &parents)?;
     Some(tree.into_iter().filter_map(context_switches).sum())
 }
