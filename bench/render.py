@@ -73,6 +73,11 @@ def switches(r):
     return r.get("context_switches_per_delivery")
 
 
+def best(values):
+    """The lowest of the values a run has (None where it has none)."""
+    return min((v for v in values if v is not None), default=None)
+
+
 def faults(r):
     return (r.get("lost_deliveries", 0), r.get("rooms_diverged", 0),
             r.get("connect_failures", 0) + r.get("disconnects", 0) + r.get("protocol_errors", 0)
@@ -94,9 +99,8 @@ class Figures:
                     self.steady[scen, g] = {
                         "p50": min(r["latency"]["p50_ms"] for r in rs),
                         "p99": min(r["latency"]["p99_ms"] for r in rs),
-                        "cpu": min((c for c in (cpu_ms(r) for r in rs) if c is not None), default=None),
-                        "switches": min((c for c in (switches(r) for r in rs) if c is not None),
-                                        default=None),
+                        "cpu": best(cpu_ms(r) for r in rs),
+                        "switches": best(switches(r) for r in rs),
                         "n": len(rs),
                     }
         self.ramp = {g: load(results, f"ramp-{g}") for g, _ in GROUPS}

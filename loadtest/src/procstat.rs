@@ -65,20 +65,19 @@ fn all_stats() -> Option<Vec<(u32, Stat)>> {
 /// Sums own and reaped-children ticks over `root` and its descendants in
 /// `procs` (pid, stat); `None` when `root` is not there.
 pub fn tree_ticks(root: u32, procs: &[(u32, Stat)]) -> Option<u64> {
-    procs.iter().find(|(p, _)| *p == root)?;
-    let mut total = 0;
-    let mut frontier = vec![root];
-    while let Some(parent) = frontier.pop() {
-        for (p, s) in procs {
-            if *p == parent {
-                total += s.own_ticks + s.reaped_children_ticks;
-            }
-            if s.ppid == parent && *p != parent {
-                frontier.push(*p);
-            }
-        }
-    }
-    Some(total)
+    let tree = descendants(root, &parents(procs))?;
+    Some(
+        procs
+            .iter()
+            .filter(|(p, _)| tree.contains(p))
+            .map(|(_, s)| s.own_ticks + s.reaped_children_ticks)
+            .sum(),
+    )
+}
+
+/// (pid, parent pid) of each of `procs`.
+fn parents(procs: &[(u32, Stat)]) -> Vec<(u32, u32)> {
+    procs.iter().map(|(p, s)| (*p, s.ppid)).collect()
 }
 
 /// Context switches (voluntary + involuntary) of every thread of `pid`
@@ -115,8 +114,7 @@ pub fn parse_ctxt_switches(status: &str) -> Option<u64> {
 /// now (a child that exited takes its count with it: the kernel keeps no
 /// total for reaped children, unlike CPU time).
 pub fn tree_context_switches(pid: u32) -> Option<u64> {
-    let parents: Vec<(u32, u32)> = all_stats()?.into_iter().map(|(p, s)| (p, s.ppid)).collect();
-    let tree = descendants(pid, &parents)?;
+    let tree = descendants(pid, &parents(&all_stats()?))?;
     Some(tree.into_iter().filter_map(context_switches).sum())
 }
 
